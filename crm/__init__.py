@@ -1,0 +1,39 @@
+"""Customers, identities, agents, conversations, messages and cases: the interaction history.
+
+Imports only core.
+"""
+
+from crm import store
+from crm.models import (
+    Agent,
+    Case,
+    Conversation,
+    ConversationStatus,
+    Customer,
+    EventRecord,
+    Handoff,
+    Identity,
+    Message,
+    Sender,
+)
+from crm.passwords import hash_password, verify_password
+from crm.schema import migrate
+from crm.store import NotFound
+
+__all__ = [
+    "Agent",
+    "Case",
+    "Conversation",
+    "ConversationStatus",
+    "Customer",
+    "EventRecord",
+    "Handoff",
+    "Identity",
+    "Message",
+    "NotFound",
+    "Sender",
+    "hash_password",
+    "migrate",
+    "store",
+    "verify_password",
+]
