@@ -1,0 +1,60 @@
+"""Adapter from the conversation loop to the escalation package (policy + ownership service)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.runtime import Runtime
+from crm import store
+
+
+class Gate:
+    def __init__(self, rt: Runtime, settings: Any = None) -> None:
+        from escalation import EscalationSettings
+
+        self.rt = rt
+        self.settings = settings or EscalationSettings()
+
+    def check(self, session: Session, conversation_id: str, *, dialogue_available: bool) -> Any:
+        """Assess the conversation's latest customer turn; return the escalation Decision."""
+        from escalation import CustomerFacts, assess, turns_from_messages
+
+        conv = store.get_conversation(session, conversation_id)
+        turns = turns_from_messages(store.list_messages(session, conversation_id))
+        if not turns:
+            return None
+        customer = CustomerFacts(
+            vip=conv.customer.vip,
+            open_cases=len(store.open_cases(session, conv.customer_id)),
+            known=conv.customer.external_id is not None,
+        )
+        return assess(
+            turns[:-1],
+            turns[-1],
+            customer=customer,
+            settings=self.settings,
+            embedder=self.rt.embedder,
+            dialogue_available=dialogue_available,
+        )
+
+    def hand_off(self, session: Session, conversation_id: str, decision: Any) -> Any:
+        from escalation import hand_off
+
+        return hand_off(session, conversation_id, decision, self.rt.bus, settings=self.settings)
+
+    def request_human(self, session: Session, conversation_id: str, text: str) -> Any:
+        """Hand off because the dialogue asked for a person (the Rasa rule for request_human)."""
+        from escalation import Decision
+        from escalation.triggers import quote
+
+        return self.hand_off(
+            session, conversation_id, Decision(True, "asked_for_human", f"Customer asked for a person: {quote(text)}")
+        )
+
+    def while_human_owned(self, session: Session, conversation_id: str, text: str) -> None:
+        """A customer message while a person owns the chat: it may answer 'how shall we reach you?'."""
+        from escalation import record_contact_choice
+
+        record_contact_choice(session, conversation_id, text, self.rt.bus)

@@ -1,0 +1,53 @@
+"""Out-of-scope detection from two kinds of evidence: the calibrated top-intent probability and the
+similarity to the nearest training example. Works without out-of-scope examples; uses them when present."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class OutOfScopeDetector:
+    min_confidence: float = 0.3
+    min_similarity: float = -1.0
+    method: str = "default"
+
+    def fires(self, confidence: np.ndarray, similarity: np.ndarray) -> np.ndarray:
+        """Return True where an input is too unlike the training data to trust its intent."""
+        return (np.asarray(confidence) < self.min_confidence) | (np.asarray(similarity) < self.min_similarity)
+
+
+def fit_detector(confidence: np.ndarray, similarity: np.ndarray, correct: np.ndarray, is_oos: np.ndarray,
+                 predicted_oos: np.ndarray, *, keep_in_scope: float = 0.97, floor: float = 0.05,
+                 cap: float = 0.9) -> OutOfScopeDetector:
+    """Choose thresholds on validation data.
+
+    With out-of-scope validation examples: maximise the mean of in-scope accuracy and out-of-scope
+    recall over a grid. Without: keep `keep_in_scope` of the correctly classified in-scope examples.
+    """
+    confidence, similarity = np.asarray(confidence, float), np.asarray(similarity, float)
+    correct, is_oos, predicted_oos = (np.asarray(a, bool) for a in (correct, is_oos, predicted_oos))
+    ok = correct & ~is_oos
+    if ok.sum() < 5:
+        return OutOfScopeDetector()
+    if is_oos.sum() >= 5 and (~is_oos).sum() >= 5:
+        c_grid = np.unique(np.clip(np.quantile(confidence, np.linspace(0, 0.6, 61)), floor, cap))
+        s_grid = np.unique(np.concatenate([[-1.0], np.quantile(similarity, np.linspace(0, 0.4, 41))]))
+        best, best_score = OutOfScopeDetector(), -1.0
+        for s in s_grid:
+            low_sim = similarity < s
+            for c in c_grid:
+                fired = (confidence < c) | low_sim
+                ins_acc = (ok & ~fired).sum() / (~is_oos).sum()
+                oos_rec = (is_oos & (fired | predicted_oos)).sum() / is_oos.sum()
+                score = 0.5 * (ins_acc + oos_rec)
+                if score > best_score + 1e-9:
+                    best, best_score = OutOfScopeDetector(float(c), float(s), "validation-oos"), score
+        return best
+    q = 1.0 - keep_in_scope
+    # Split the rejection budget between the two detectors so together they keep about keep_in_scope.
+    c = float(np.clip(np.quantile(confidence[ok], q / 2), floor, cap))
+    s = float(np.quantile(similarity[ok], q / 2))
+    return OutOfScopeDetector(c, s, "validation-in-scope")

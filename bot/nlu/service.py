@@ -1,0 +1,201 @@
+"""The NLU the app serves to Rasa: train from Rasa YAML, persist with metadata, parse messages."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from bot.nlu.intent_model import IntentModel
+    from bot.nlu.training_data import TrainingData
+    from core.embedding import Embedder
+
+FALLBACK = "nlu_fallback"
+OOS_INTENT = "out_of_scope"
+# Settings read only at parse time: changing them never retrains.
+RUNTIME_SETTINGS = {"ambiguity_margin", "fallback_threshold", "max_chars", "cache_size", "spacy_model",
+                    "sentiment", "embedding_model"}
+
+
+def _default_embedding_model() -> str:
+    from core.settings import get_settings
+
+    return get_settings().embedding_model
+
+
+class NLUSettings(BaseSettings):
+    """NLU settings (env prefix FIRSTLINE_NLU_)."""
+
+    model_config = SettingsConfigDict(env_prefix="FIRSTLINE_NLU_", extra="ignore")
+
+    # "bundled" = offline all-MiniLM-L6-v2; any sentence-transformers name or path. Default: core's setting.
+    embedding_model: str = Field(default_factory=_default_embedding_model)
+    c: float = 10.0
+    dense_weight: float = 2.0
+    char_weight: float = 1.0
+    word_weight: float = 0.0
+    knn_weight: float = 0.0
+    # Without out-of-scope validation examples, thresholds keep this share of correct in-scope answers.
+    keep_in_scope: float = 0.97
+    holdout_share: float = 0.15
+    # None: the threshold chosen on validation data; a number overrides it at parse time.
+    fallback_threshold: float | None = None
+    ambiguity_margin: float = 0.1
+    max_chars: int = 1000
+    cache_size: int = 2048
+    spacy_model: str = ""  # "" = spacy.blank("en"); or an installed trained pipeline's name
+    sentiment: str = "vader"  # "vader" | "none"
+
+    def training_settings(self) -> dict[str, Any]:
+        """Return the settings that change the trained model."""
+        return {k: v for k, v in self.model_dump(mode="json").items() if k not in RUNTIME_SETTINGS}
+
+    def classifier_config(self) -> Any:
+        from bot.nlu.classifier import ClassifierConfig
+
+        return ClassifierConfig(c=self.c, dense_weight=self.dense_weight, char_weight=self.char_weight,
+                                word_weight=self.word_weight, knn_weight=self.knn_weight)
+
+
+class NLUService:
+    """Parse customer messages into Rasa's format with calibrated intents, entities and sentiment."""
+
+    def __init__(self, model: IntentModel, data: TrainingData, embedder: Embedder, settings: NLUSettings,
+                 metadata: dict[str, Any]) -> None:
+        from bot.nlu.entities import EntityExtractor
+        from bot.nlu.sentiment import get_sentiment
+
+        self.model = model
+        self.embedder = embedder
+        self.settings = settings
+        self.metadata = metadata
+        self.extractor = EntityExtractor(data, spacy_model=settings.spacy_model)
+        self.sentiment = get_sentiment(settings.sentiment)
+        self.intents: list[str] = list(model.labels)
+        self._cache: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @classmethod
+    def train(cls, data: TrainingData, embedder: Embedder, settings: NLUSettings | None = None,
+              val: TrainingData | None = None) -> NLUService:
+        """Train a model on loaded data; val, if given, calibrates it and sets its thresholds."""
+        from bot.nlu.intent_model import Heldout, train_intent_model
+
+        settings = settings or NLUSettings()
+        if not data.examples:
+            raise ValueError("no NLU training examples found")
+        t0 = time.perf_counter()
+        texts = [e.text for e in data.examples]
+        vecs = embedder.encode(texts)
+        heldout = None
+        if val is not None and val.examples:
+            vt = [e.text for e in val.examples]
+            heldout = Heldout(embedder.encode(vt), vt, [e.intent for e in val.examples])
+        model = train_intent_model(vecs, texts, [e.intent for e in data.examples], settings.classifier_config(),
+                                   val=heldout, keep_in_scope=settings.keep_in_scope,
+                                   holdout_share=settings.holdout_share)
+        metadata = {
+            "embedding": embedder.name,
+            "settings": settings.training_settings(),
+            "n_examples": len(texts),
+            "intents": model.labels,
+            "train_seconds": round(time.perf_counter() - t0, 2),
+            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "metrics": model.metrics,
+        }
+        return cls(model, data, embedder, settings, metadata)
+
+    @classmethod
+    def load_or_train(cls, data_path: Path, model_dir: Path, *, settings: NLUSettings | None = None,
+                      embedder: Embedder | None = None,
+                      progress: Callable[[str], None] | None = None) -> NLUService:
+        """Load the persisted model from model_dir if its metadata matches data+settings, else train, persist, return."""
+        from bot.nlu import model_store, training_data
+        from core.embedding import get_embedder
+
+        settings = settings or NLUSettings()
+        embedder = embedder or get_embedder(settings.embedding_model)
+        say = progress or (lambda _m: None)
+        data_hash = model_store.data_hash(data_path)
+        version = f"{data_hash}-{model_store.settings_hash(settings.training_settings(), embedder.name)}"
+        data = training_data.load(data_path)
+        found = model_store.load(model_dir, version)
+        if found is not None:
+            say(f"NLU model is up to date ({model_store.model_path(model_dir, version).name})")
+            return cls(found[0], data, embedder, settings, found[1])
+        say(f"training the NLU model on {len(data.examples)} examples, {len(data.intents)} intents…")
+        svc = cls.train(data, embedder, settings)
+        svc.metadata.update(version=version, data_hash=data_hash)
+        model_store.save(model_dir, version, svc.model, svc.metadata)
+        m = svc.metadata["metrics"]
+        say(f"NLU model trained in {svc.metadata['train_seconds']} s (held-out accuracy "
+            f"{m.get('heldout_accuracy', 'n/a')}, ECE {m.get('heldout_ece', 'n/a')})")
+        return svc
+
+    def parse(self, text: str) -> dict[str, Any]:
+        """Return Rasa's parse format plus out_of_scope, ambiguous, sentiment, flags and model (thread-safe)."""
+        with self._lock:
+            hit = self._cache.get(text)
+            if hit is not None:
+                self._cache.move_to_end(text)
+                return copy.deepcopy(hit)
+        result = self.parse_uncached(text)
+        with self._lock:
+            self._cache[text] = result
+            while len(self._cache) > self.settings.cache_size:
+                self._cache.popitem(last=False)
+        return copy.deepcopy(result)
+
+    def parse_uncached(self, raw: str) -> dict[str, Any]:
+        """Parse one message without the cache."""
+        from bot.nlu.inputs import prepare
+
+        text, flags = prepare(raw, self.settings.max_chars)
+        sentiment = self.sentiment.analyze(text)
+        if flags["empty"]:
+            ranking = [{"name": name, "confidence": 0.0} for name in self.intents]
+            return self._result(raw, FALLBACK, 1.0, ranking, [], True, False, sentiment, flags)
+        vec = self.embedder.encode([text])
+        probs, sim = self.model.predict(vec, [text])
+        p, s = probs[0], float(sim[0])
+        order = p.argsort()[::-1]
+        ranking = [{"name": self.intents[i], "confidence": round(float(p[i]), 4)} for i in order]
+        top_name, top = self.intents[order[0]], float(p[order[0]])
+        second = float(p[order[1]]) if len(order) > 1 else 0.0
+        ambiguous = top - second < self.settings.ambiguity_margin
+        detector = self.model.detector
+        min_conf = self.settings.fallback_threshold
+        fired = (top < (detector.min_confidence if min_conf is None else min_conf)) or s < detector.min_similarity
+        # The English model cannot read other scripts or emoji: never guess an intent for them.
+        unreadable = flags["non_latin"] or flags["emoji_only"]
+        entities = self.extractor.extract(text)
+        if fired or unreadable:
+            return self._result(raw, FALLBACK, round(1.0 - top, 4), ranking, entities, True, ambiguous,
+                                sentiment, flags)
+        return self._result(raw, top_name, round(top, 4), ranking, entities, top_name == OOS_INTENT, ambiguous,
+                            sentiment, flags)
+
+    def _result(self, raw: str, intent: str, confidence: float, ranking: list[dict[str, Any]],
+                entities: list[dict[str, Any]], out_of_scope: bool, ambiguous: bool, sentiment: dict[str, Any],
+                flags: dict[str, bool]) -> dict[str, Any]:
+        if intent == FALLBACK:  # Rasa's convention: the fallback, when it wins, heads the ranking
+            ranking = [{"name": FALLBACK, "confidence": confidence}, *ranking]
+        return {
+            "text": raw,
+            "intent": {"name": intent, "confidence": confidence},
+            "intent_ranking": ranking,
+            "entities": entities,
+            "out_of_scope": out_of_scope,
+            "ambiguous": ambiguous,
+            "sentiment": sentiment,
+            "flags": flags,
+            "model": {"version": self.metadata.get("version"), "embedding": self.embedder.name},
+        }
