@@ -1,0 +1,47 @@
+"""Greeting, case status and fallback actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+
+from actions.base import FirstlineAction
+from bot import assist
+from bot.assist import Reply
+from bot.runtime import Runtime
+
+
+class ActionGreet(FirstlineAction):
+    def name(self) -> str:
+        return "action_greet"
+
+    def reply(self, rt: Runtime, tracker: Tracker) -> tuple[Reply | None, list[dict[str, Any]]]:
+        with rt.db.session() as s:
+            reply = assist.greeting(s, tracker.sender_id)
+            from crm import store
+
+            customer = store.get_conversation(s, tracker.sender_id).customer
+            slots = [SlotSet("customer_id", customer.id), SlotSet("segment", customer.segment)]
+            if customer.name:
+                slots.append(SlotSet("customer_name", customer.name))
+        return reply, slots
+
+
+class ActionCaseStatus(FirstlineAction):
+    def name(self) -> str:
+        return "action_case_status"
+
+    def reply(self, rt: Runtime, tracker: Tracker) -> tuple[Reply | None, list[dict[str, Any]]]:
+        number = next(tracker.get_latest_entity_values("case_number"), None) or tracker.get_slot("case_number")
+        with rt.db.session() as s:
+            return assist.case_status(s, tracker.sender_id, number), []
+
+
+class ActionFallback(FirstlineAction):
+    def name(self) -> str:
+        return "action_fallback"
+
+    def reply(self, rt: Runtime, tracker: Tracker) -> tuple[Reply | None, list[dict[str, Any]]]:
+        return assist.fallback(tracker.latest_message or {}), []

@@ -1,0 +1,25 @@
+"""Hand the conversation to a person when the dialogue asks for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from actions.base import FirstlineAction
+from bot.assist import Reply
+from bot.runtime import Runtime
+
+
+class ActionHandoff(FirstlineAction):
+    def name(self) -> str:
+        return "action_handoff"
+
+    def reply(self, rt: Runtime, tracker: Tracker) -> tuple[Reply | None, list[dict[str, Any]]]:
+        # The escalation service records and announces the handoff message itself, so the
+        # action says nothing (saying it twice would show the customer two messages).
+        gate = rt.extras["escalation_gate"]
+        text = (tracker.latest_message or {}).get("text") or ""
+        with rt.db.session() as s:
+            gate.request_human(s, tracker.sender_id, text)
+        return None, []

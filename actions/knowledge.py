@@ -1,0 +1,32 @@
+"""Answer level-one questions from the knowledge base."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+
+from actions.base import FirstlineAction
+from bot import assist
+from bot.assist import Reply
+from bot.runtime import Runtime
+from core.events import events
+
+
+class ActionAnswer(FirstlineAction):
+    def name(self) -> str:
+        return "action_answer"
+
+    def reply(self, rt: Runtime, tracker: Tracker) -> tuple[Reply | None, list[dict[str, Any]]]:
+        query = (tracker.latest_message or {}).get("text") or ""
+        segment = tracker.get_slot("segment")
+        if not segment:
+            from crm import store
+
+            with rt.db.session() as s:
+                segment = store.get_conversation(s, tracker.sender_id).customer.segment
+        reply = assist.answer(rt.kb, query, segment or "residential")
+        if reply.kind != "kb_answer":
+            rt.bus.emit(events.RETRIEVAL_FAILED, tracker.sender_id, query=query, kind=reply.kind,
+                        score=reply.meta.get("score"))
+        return reply, []

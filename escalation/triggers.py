@@ -1,0 +1,155 @@
+"""Each trigger looks at the conversation so far and says whether, and why, a person should take over."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from core.embedding import Embedder
+from escalation.settings import EscalationSettings
+from escalation.turns import NOT_UNDERSTOOD, CustomerFacts, Decision, Turn
+
+ASK_FOR_PERSON = re.compile(
+    r"\b(real|actual|live) (person|human|agent|people)\b|\b(speak|talk|chat) (to|with) (a |an |some)?"
+    r"(one|body|person|human|agent|someone|somebody|manager|operator|representative|staff)\b|"
+    r"\b(human|agent|operator) please\b|^\s*(agent|human|operator|representative)\s*[.!?]*\s*$",
+    re.I,
+)
+LEGAL_OR_PUBLIC = re.compile(
+    r"\b(solicitor|lawyer|legal action|sue|court|ombudsman|ofcom|trading standards|"
+    r"post (this|it) (everywhere|online)|social media|twitter|tell everyone|review(s)? everywhere)\b",
+    re.I,
+)
+DIDNT_HELP = re.compile(
+    r"\b(that |this |it )?(didn'?t|did not|doesn'?t|does not|hasn'?t) (help|work|answer)\b|"
+    r"\bnot (helpful|what i asked)\b",
+    re.I,
+)
+CHITCHAT = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"}
+INTENT_WORDS = {"cancel_service": "cancelling their service", "complaint": "making a complaint"}
+
+
+def quote(text: str, limit: int = 80) -> str:
+    flat = " ".join(text.split())
+    return f"'{flat[:limit]}…'" if len(flat) > limit else f"'{flat}'"
+
+
+def asked_for_human(current: Turn, s: EscalationSettings) -> Decision | None:
+    if (current.intent == "request_human" and current.confidence >= 0.5) or ASK_FOR_PERSON.search(current.text):
+        return Decision(True, "asked_for_human", f"Customer asked for a person: {quote(current.text)}")
+    return None
+
+
+def sensitive(current: Turn, s: EscalationSettings) -> Decision | None:
+    if current.intent in s.sensitive_intents and current.confidence >= s.sensitive_confidence:
+        what = INTENT_WORDS.get(current.intent, current.intent.replace("_", " "))
+        return Decision(True, "sensitive_intent", f"Sensitive request ({what}): {quote(current.text)}")
+    if LEGAL_OR_PUBLIC.search(current.text):
+        return Decision(True, "sensitive_intent", f"Legal or public complaint mentioned: {quote(current.text)}")
+    return None
+
+
+def upset(history: Sequence[Turn], current: Turn, s: EscalationSettings) -> Decision | None:
+    if current.sentiment <= s.negative_sentiment or current.frustration >= s.frustration:
+        return Decision(
+            True,
+            "negative_sentiment",
+            f"Customer is upset (sentiment {current.sentiment:+.2f}, frustration {current.frustration:.2f}): "
+            f"{quote(current.text)}",
+        )
+    if len(history) >= 2:
+        baseline = float(np.mean([t.sentiment for t in history]))
+        if baseline - current.sentiment >= s.sentiment_drop:
+            return Decision(
+                True,
+                "sentiment_drop",
+                f"Mood dropped sharply ({baseline:+.2f} → {current.sentiment:+.2f}): {quote(current.text)}",
+            )
+    return None
+
+
+def not_helpful(history: Sequence[Turn], current: Turn) -> Decision | None:
+    count = sum(t.not_helpful or bool(DIDNT_HELP.search(t.text)) for t in [*history, current])
+    if count >= 2:
+        return Decision(True, "not_helpful_twice", "Two answers did not help the customer")
+    return None
+
+
+def repeated_fallback(history: Sequence[Turn], current: Turn) -> Decision | None:
+    count = sum(any(k in NOT_UNDERSTOOD for k in t.bot_reply_kinds) for t in [*history, current])
+    if count >= 2:
+        return Decision(True, "repeated_fallback", "The assistant could not understand or answer twice")
+    return None
+
+
+def rephrase_loop(
+    history: Sequence[Turn], current: Turn, s: EscalationSettings, embedder: Embedder | None
+) -> Decision | None:
+    """The customer asks again what they asked before, after the bot already answered it."""
+    answered = [t for t in history[-3:] if t.bot_reply_kinds and t.intent not in CHITCHAT]
+    if not answered or current.intent in CHITCHAT:
+        return None
+    norm = " ".join(current.text.lower().split())
+    for t in answered:
+        if " ".join(t.text.lower().split()) == norm:
+            return Decision(
+                True, "rephrase_loop", f"Customer repeated the question after an answer: {quote(current.text)}"
+            )
+    if embedder is None:
+        return None
+    vecs = embedder.encode([current.text, *[t.text for t in answered]])
+    sims = vecs[1:] @ vecs[0]
+    if float(sims.max()) >= s.rephrase_similarity:
+        return Decision(
+            True,
+            "rephrase_loop",
+            f"Customer rephrased the same question after an answer (similarity {float(sims.max()):.2f}): "
+            f"{quote(current.text)}",
+        )
+    return None
+
+
+def out_of_scope_twice(history: Sequence[Turn], current: Turn) -> Decision | None:
+    if current.out_of_scope and any(t.out_of_scope for t in history):
+        return Decision(True, "out_of_scope_twice", f"Two questions the assistant cannot handle: {quote(current.text)}")
+    return None
+
+
+def low_confidence(history: Sequence[Turn], current: Turn, s: EscalationSettings) -> Decision | None:
+    if current.intent in CHITCHAT or current.out_of_scope and current.intent == "out_of_scope":
+        return None
+    if current.confidence < s.very_low_confidence:
+        return Decision(
+            True,
+            "low_confidence",
+            f"The assistant barely understood ({current.confidence:.0%} sure): {quote(current.text)}",
+        )
+    if (
+        history
+        and current.confidence < s.low_confidence
+        and history[-1].confidence < s.low_confidence
+        and history[-1].intent not in CHITCHAT
+    ):
+        return Decision(
+            True,
+            "low_confidence",
+            f"The assistant was unsure two turns in a row ({history[-1].confidence:.0%}, "
+            f"{current.confidence:.0%}): {quote(current.text)}",
+        )
+    return None
+
+
+def customer_rule(current: Turn, customer: CustomerFacts, s: EscalationSettings) -> Decision | None:
+    if current.intent in CHITCHAT:
+        return None
+    if s.vip_handoff and customer.vip:
+        return Decision(True, "customer_rule", "VIP customer: a person handles their questions")
+    if s.open_case_handoff and customer.open_cases and current.intent in ("case_status", "complaint"):
+        return Decision(
+            True,
+            "customer_rule",
+            f"Customer has {customer.open_cases} open case(s) and asked about it: {quote(current.text)}",
+        )
+    return None

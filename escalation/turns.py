@@ -1,0 +1,89 @@
+"""What the policy looks at: one Turn per customer message, and facts about the customer."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from crm import Message, Sender
+
+NOT_UNDERSTOOD = {"fallback", "no_answer", "clarify", "dialogue_down"}
+
+
+@dataclass(frozen=True)
+class Turn:
+    text: str
+    intent: str
+    confidence: float  # calibrated probability of the best real intent
+    sentiment: float = 0.0
+    frustration: float = 0.0
+    out_of_scope: bool = False
+    ambiguous: bool = False
+    entities: tuple[dict[str, Any], ...] = ()
+    bot_reply_kinds: tuple[str, ...] = ()  # what the bot answered to this turn
+    not_helpful: bool = False  # the customer said an answer to this turn did not help
+
+
+@dataclass(frozen=True)
+class CustomerFacts:
+    vip: bool = False
+    open_cases: int = 0
+    known: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    handoff: bool
+    trigger: str | None = None
+    reason: str | None = None
+
+
+NO_HANDOFF = Decision(False)
+
+
+def turn_from_parse(text: str, parse: dict[str, Any], bot_kinds: Sequence[str] = (), not_helpful: bool = False) -> Turn:
+    intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
+    ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
+    confidence = (
+        float(ranking[0]["confidence"]) if ranking else float((parse.get("intent") or {}).get("confidence") or 0)
+    )
+    sentiment = parse.get("sentiment") or {}
+    return Turn(
+        text,
+        intent,
+        confidence,
+        float(sentiment.get("compound") or 0.0),
+        float(sentiment.get("frustration") or 0.0),
+        bool(parse.get("out_of_scope")),
+        bool(parse.get("ambiguous")),
+        tuple(parse.get("entities") or ()),
+        tuple(bot_kinds),
+        not_helpful,
+    )
+
+
+def turns_from_messages(messages: Sequence[Message]) -> list[Turn]:
+    """Build turns from stored messages: each customer message with what the bot said after it."""
+    turns: list[tuple[Message, list[str], bool]] = []
+    for m in messages:
+        if m.sender == Sender.CUSTOMER:
+            turns.append((m, [], False))
+        elif turns and m.sender in (Sender.BOT, Sender.SYSTEM):
+            kind = (m.meta or {}).get("kind")
+            if kind == "rating" and (m.meta or {}).get("helpful") is False:
+                msg, kinds, _ = turns[-1]
+                turns[-1] = (msg, kinds, True)
+            elif kind:
+                turns[-1][1].append(str(kind))
+            elif m.sender == Sender.BOT:
+                turns[-1][1].append("reply")
+    return [turn_from_parse(m.text, m.parse or {}, kinds, nh) for m, kinds, nh in turns]
+
+
+@dataclass
+class TurnLog:
+    """Collected per-conversation numbers (for the packet and benchmarks)."""
+
+    intents: list[dict[str, Any]] = field(default_factory=list)
+    sentiment: list[float] = field(default_factory=list)
