@@ -1,0 +1,39 @@
+"""Knowledge-base settings (env prefix FIRSTLINE_KB_), read once by whoever opens the knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Logistic-regression coefficients per retrieval mode, [bias, w1, w2, ...] over
+# calibration.features(); fitted by `firstline kb evaluate --validation` on the StackFAQ
+# validation split with the bundled all-MiniLM-L6-v2 model (bench/kb/README.md).
+DEFAULT_CALIBRATION: dict[str, list[float]] = {
+    "hybrid": [-9.0, 12.0, 0.8, 1.0],
+    "dense": [-9.0, 14.0],
+    "bm25": [-3.0, 1.2],
+}
+
+
+class KBSettings(BaseSettings):
+    """Retrieval, answering and index settings."""
+
+    model_config = SettingsConfigDict(env_prefix="FIRSTLINE_KB_", extra="ignore")
+
+    index_dir: Path | None = None  # default: <core data_dir>/kb
+    answer_threshold: float = 0.5  # calibrated probability below which the bot does not answer
+    clarify_margin: float = 0.1  # top two articles closer than this (both above threshold): ask which
+    k: int = 5
+    pool: int = 50  # candidates each retriever contributes to fusion
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    calibration: dict[str, list[float]] = Field(default_factory=lambda: dict(DEFAULT_CALIBRATION))
+    exact_below: int = 20000  # passages: exact (flat) faiss index below, IVF at and above
+    ivf_nprobe: int = 16
+    # Lexical index: rebuild in the caller's thread below this many passages; above, changes
+    # go to a small delta index at once and a background thread compacts.
+    lexical_sync_below: int = 20000
+    answer_chars: int = 450
