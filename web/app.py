@@ -1,0 +1,95 @@
+"""The FastAPI app: customer channel, widget, staff pages, and the endpoints Rasa calls."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+from bot.loop import ConversationLoop
+from bot.runtime import Runtime, set_runtime
+from core.settings import CoreSettings, get_settings
+from web.auth import LoginRequired
+from web.limits import BodyLimitMiddleware
+
+HERE = Path(__file__).resolve().parent
+
+
+def create_app(
+    settings: CoreSettings | None = None, runtime_factory: Callable[[CoreSettings], Runtime] | None = None
+) -> FastAPI:
+    """Return the app; runtime_factory builds the services at start-up (tests pass their own)."""
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import anyio
+
+        from web.startup import build_runtime
+
+        factory = runtime_factory or build_runtime
+        rt = await anyio.to_thread.run_sync(factory, settings)
+        install_runtime(app, rt)
+        yield
+        set_runtime(None)
+        close = getattr(rt.dialogue, "close", None)
+        if close:
+            close()
+        rt.db.dispose()
+
+    app = FastAPI(
+        title="Firstline",
+        description="Customer channel, staff console and admin of the Firstline support desk.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="firstline_session",
+        same_site="strict",  # staff forms post only from our own pages: no cross-site requests
+        https_only=settings.mode != "local",
+        max_age=12 * 3600,
+    )
+    app.add_middleware(BodyLimitMiddleware, max_bytes=64 * 1024)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
+        return RedirectResponse(f"/login?next={exc.next_url}", status_code=303)
+
+    @app.exception_handler(LookupError)
+    async def not_found(request: Request, exc: LookupError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=404)
+
+    from web.routes import admin, console, customer, health, pages, rasa_bridge, staff
+
+    app.include_router(customer.router)
+    app.include_router(rasa_bridge.router)
+    app.include_router(health.router)
+    app.include_router(staff.router)
+    app.include_router(console.router)
+    app.include_router(admin.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return app
+
+
+def install_runtime(app: FastAPI, rt: Runtime) -> None:
+    """Wire a started runtime into the app (start-up, or tests with their own parts)."""
+    from rasa_sdk.executor import ActionExecutor
+
+    from bot.feedback import record_feedback
+
+    set_runtime(rt)
+    app.state.runtime = rt
+    gate = rt.extras["escalation_gate"]
+    app.state.loop = ConversationLoop(rt, gate)
+    app.state.feedback = lambda rt_, cid, mid, helpful: record_feedback(rt_, gate, cid, mid, helpful)
+    executor = ActionExecutor()
+    executor.register_package("actions")
+    app.state.action_executor = executor

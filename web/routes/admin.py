@@ -1,0 +1,269 @@
+"""The admin area: curate knowledge-base articles, try questions, and see where the bot fails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+
+from bot.runtime import Runtime
+from core.events import events
+from web.auth import StaffUser, require_admin
+from web.templating import templates
+
+router = APIRouter(prefix="/admin", include_in_schema=False)
+Admin = Annotated[StaffUser, Depends(require_admin)]
+NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
+
+
+def rt_of(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def repo():  # type: ignore[no-untyped-def]
+    from knowledge_base import ArticleRepository
+
+    return ArticleRepository()
+
+
+def changed(rt: Runtime, article_id: str) -> None:
+    rt.bus.emit(events.ARTICLE_CHANGED, None, article_id=article_id)
+
+
+def page(request: Request, name: str, user: StaffUser, status_code: int = 200, **ctx: Any) -> Response:
+    return templates.TemplateResponse(request, name, {"user": user, **ctx}, status_code=status_code)
+
+
+@router.get("/articles", response_class=HTMLResponse)
+def articles(request: Request, user: Admin, q: str = "", status: str = "", deleted: bool = False) -> Response:
+    with rt_of(request).db.session() as s:
+        rows = [{"id": a.id, "title": a.title, "status": a.status, "audience": a.audience, "version": a.version,
+                 "updated": a.updated_at.strftime("%Y-%m-%d %H:%M"), "by": a.updated_by}
+                for a in repo().list(s, q[:200] or None, status or None, deleted=deleted)]
+    return page(request, "admin_articles.html", user, rows=rows, q=q, status=status, deleted=deleted)
+
+
+def _form(title: str, tags: str, audience: str, status: str, body: str, article_id: str = "") -> dict[str, Any]:
+    return {"id": article_id.strip(), "title": title, "tags": [t.strip() for t in tags.split(",") if t.strip()],
+            "audience": audience, "status": status, "body": body}
+
+
+@router.get("/articles/new", response_class=HTMLResponse)
+def new_article(request: Request, user: Admin) -> Response:
+    blank = {"id": "", "title": "", "tags": [], "audience": "all", "status": "draft", "body": "## \n"}
+    return page(request, "admin_article.html", user, article=blank, is_new=True, versions=[], error=None)
+
+
+@router.post("/articles", response_class=HTMLResponse)
+def create_article(request: Request, user: Admin, article_id: Annotated[str, Form(max_length=80)],
+                   title: Annotated[str, Form(max_length=300)], body: Annotated[str, Form(max_length=60000)],
+                   tags: Annotated[str, Form(max_length=500)] = "", audience: Annotated[str, Form()] = "all",
+                   status: Annotated[str, Form()] = "draft") -> Response:
+    from knowledge_base import ArticleError
+
+    rt = rt_of(request)
+    fields = _form(title, tags, audience, status, body, article_id)
+    try:
+        with rt.db.session() as s:
+            repo().create(s, fields, user.username)
+    except ArticleError as exc:
+        return page(request, "admin_article.html", user, 422, article=fields, is_new=True, versions=[],
+                    error=f"{exc.field}: {exc.message}")
+    changed(rt, fields["id"])
+    return RedirectResponse(f"/admin/articles/{fields['id']}", status_code=303)
+
+
+@router.get("/articles/{article_id}", response_class=HTMLResponse)
+def edit_article(request: Request, user: Admin, article_id: str) -> Response:
+    with rt_of(request).db.session() as s:
+        try:
+            a = repo().get(s, article_id, include_deleted=True)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        article = {"id": a.id, "title": a.title, "tags": a.tags, "audience": a.audience, "status": a.status,
+                   "body": a.body, "deleted": a.deleted_at is not None, "version": a.version}
+        versions = [{"version": v.version, "author": v.author, "note": v.note,
+                     "at": v.created_at.strftime("%Y-%m-%d %H:%M")} for v in repo().versions(s, article_id)]
+    return page(request, "admin_article.html", user, article=article, is_new=False, versions=versions, error=None)
+
+
+@router.post("/articles/{article_id}", response_class=HTMLResponse)
+def update_article(request: Request, user: Admin, article_id: str, title: Annotated[str, Form(max_length=300)],
+                   body: Annotated[str, Form(max_length=60000)], tags: Annotated[str, Form(max_length=500)] = "",
+                   audience: Annotated[str, Form()] = "all", status: Annotated[str, Form()] = "draft") -> Response:
+    from knowledge_base import ArticleError
+
+    rt = rt_of(request)
+    fields = _form(title, tags, audience, status, body, article_id)
+    try:
+        with rt.db.session() as s:
+            repo().update(s, article_id, fields, user.username)
+    except ArticleError as exc:
+        with rt.db.session() as s:
+            versions = [{"version": v.version, "author": v.author, "note": v.note,
+                         "at": v.created_at.strftime("%Y-%m-%d %H:%M")} for v in repo().versions(s, article_id)]
+        return page(request, "admin_article.html", user, 422, article=fields, is_new=False, versions=versions,
+                    error=f"{exc.field}: {exc.message}")
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    changed(rt, article_id)
+    return RedirectResponse(f"/admin/articles/{article_id}?saved=1", status_code=303)
+
+
+@router.post("/articles/{article_id}/{action}")
+def article_action(request: Request, user: Admin, article_id: str, action: str) -> RedirectResponse:
+    ops = {"publish": "publish", "unpublish": "unpublish", "delete": "delete", "restore": "restore_deleted"}
+    if action not in ops:
+        raise HTTPException(404, "unknown action")
+    rt = rt_of(request)
+    try:
+        with rt.db.session() as s:
+            getattr(repo(), ops[action])(s, article_id, user.username)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    changed(rt, article_id)
+    return RedirectResponse("/admin/articles" if action == "delete" else f"/admin/articles/{article_id}", 303)
+
+
+@router.get("/articles/{article_id}/diff", response_class=HTMLResponse)
+def diff(request: Request, user: Admin, article_id: str, a: int, b: int) -> Response:
+    with rt_of(request).db.session() as s:
+        try:
+            text = repo().diff(s, article_id, a, b)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+    lines = [{"cls": "add" if ln.startswith("+") else "del" if ln.startswith("-") else "", "text": ln}
+             for ln in text.splitlines()]
+    return page(request, "admin_diff.html", user, article_id=article_id, a=a, b=b, lines=lines)
+
+
+@router.get("/articles/{article_id}/versions/{version}", response_class=HTMLResponse)
+def version(request: Request, user: Admin, article_id: str, version: int) -> Response:
+    from knowledge_base import render_markdown
+
+    with rt_of(request).db.session() as s:
+        try:
+            v = repo().version(s, article_id, version)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+        data = {"version": v.version, "title": v.title, "author": v.author, "html": render_markdown(v.body),
+                "status": v.status, "at": v.created_at.strftime("%Y-%m-%d %H:%M")}
+    return page(request, "admin_version.html", user, article_id=article_id, v=data)
+
+
+@router.post("/articles/{article_id}/versions/{version}/restore")
+def restore_version(request: Request, user: Admin, article_id: str, version: int) -> RedirectResponse:
+    rt = rt_of(request)
+    try:
+        with rt.db.session() as s:
+            repo().restore_version(s, article_id, version, user.username)
+    except LookupError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    changed(rt, article_id)
+    return RedirectResponse(f"/admin/articles/{article_id}", 303)
+
+
+@router.get("/articles/{article_id}/export.md", response_class=PlainTextResponse)
+def export(request: Request, user: Admin, article_id: str) -> PlainTextResponse:
+    with rt_of(request).db.session() as s:
+        try:
+            text = repo().export_markdown(s, article_id)
+        except LookupError as exc:
+            raise HTTPException(404, str(exc)) from exc
+    return PlainTextResponse(text, headers={"Content-Disposition": f'attachment; filename="{article_id}.md"'})
+
+
+@router.post("/preview", response_class=HTMLResponse)
+def preview(user: Admin, body: Annotated[str, Form(max_length=60000)] = "") -> HTMLResponse:
+    from knowledge_base import render_markdown
+
+    return HTMLResponse(render_markdown(body))
+
+
+@router.get("/try", response_class=HTMLResponse)
+def try_question(request: Request, user: Admin, q: str = "", segment: str = "residential") -> Response:
+    rt = rt_of(request)
+    result: dict[str, Any] | None = None
+    q = q.strip()[:500]
+    if q and rt.kb is not None:
+        segment = segment if segment in ("residential", "business") else "residential"
+        answer = rt.kb.answer(q, segment=segment)
+        modes = {m: rt.kb.search(q, segment=segment, mode=m) for m in ("hybrid", "dense", "bm25")}
+        result = {"answer": answer, "modes": modes, "parse": rt.nlu.parse(q)}
+    return page(request, "admin_try.html", user, q=q, segment=segment, result=result)
+
+
+def _clusters(rt: Runtime) -> list[Any]:
+    from core.embedding import FakeEmbedder
+    from insights import cluster_questions, failed_questions
+
+    with rt.db.session() as s:
+        questions = failed_questions(s)
+    return cluster_questions(questions, rt.embedder or FakeEmbedder())
+
+
+@router.get("/gaps", response_class=HTMLResponse)
+def gaps(request: Request, user: Admin, done: str = "") -> Response:
+    rt = rt_of(request)
+    intents = sorted(getattr(rt.nlu, "intents", []) or [])
+    return page(request, "admin_gaps.html", user, clusters=_clusters(rt), intents=intents, done=done)
+
+
+@router.post("/gaps/{index}/draft")
+def gap_to_draft(request: Request, user: Admin, index: int) -> RedirectResponse:
+    """Turn a cluster of unanswered questions into a draft article to write."""
+    import re
+
+    from knowledge_base import ArticleError
+
+    rt = rt_of(request)
+    clusters = _clusters(rt)
+    if not 0 <= index < len(clusters):
+        raise HTTPException(404, "no such cluster (the report changed; reload it)")
+    c = clusters[index]
+    base = re.sub(r"[^a-z0-9]+", "-", c.label.lower()).strip("-")[:60] or "new-article"
+    questions = "\n".join(f"- {e}" for e in c.examples)
+    body = f"## Answer\nWrite the answer here.\n\n## Customers asked\n{questions}\n"
+    with rt.db.session() as s:
+        aid, n = f"draft-{base}", 1
+        from knowledge_base.models import Article
+
+        while s.get(Article, aid) is not None:
+            n += 1
+            aid = f"draft-{base}-{n}"
+        try:
+            repo().create(s, {"id": aid[:80], "title": c.label[:200], "tags": ["from-gaps"], "audience": "all",
+                              "status": "draft", "body": body}, user.username)
+        except ArticleError as exc:
+            raise HTTPException(422, f"{exc.field}: {exc.message}") from exc
+    return RedirectResponse(f"/admin/articles/{aid[:80]}", 303)
+
+
+@router.post("/gaps/{index}/nlu")
+def gap_to_nlu(request: Request, user: Admin, index: int, intent: Annotated[str, Form(max_length=64)]) -> RedirectResponse:
+    """Add a cluster's questions as training examples for an intent (used at the next NLU training)."""
+    from insights import nlu_yaml
+
+    rt = rt_of(request)
+    known = set(getattr(rt.nlu, "intents", []) or [])
+    if intent not in known:
+        raise HTTPException(422, f"unknown intent {intent!r}")
+    clusters = _clusters(rt)
+    if not 0 <= index < len(clusters):
+        raise HTTPException(404, "no such cluster (the report changed; reload it)")
+    import yaml
+
+    target = NLU_DIR / f"from_gaps_{intent}.yml"
+    have: list[str] = []
+    if target.exists():
+        doc = yaml.safe_load(target.read_text(encoding="utf-8")) or {}
+        for item in doc.get("nlu") or []:
+            have += [ln.strip()[2:] for ln in str(item.get("examples", "")).splitlines() if ln.strip().startswith("- ")]
+    new = [" ".join(e.split()) for e in clusters[index].examples if " ".join(e.split()) not in have]
+    if new:
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(nlu_yaml(intent, have + new), encoding="utf-8")
+        tmp.replace(target)  # the NLU retrains at the next start because its data changed
+    return RedirectResponse(f"/admin/gaps?done={len(new)}+examples+added+to+{intent}", 303)

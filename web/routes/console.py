@@ -1,0 +1,261 @@
+"""The agent console API: queue, my conversations, packet, reply, note, transfer, resolve, hand back.
+
+An agent sees a conversation only when it is assigned to them, or waiting in the queue with no
+agent; admins see all. Anything else answers 404, so ids cannot be probed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from bot.loop import InvalidMessage, clean_text, publish_messages
+from bot.runtime import Runtime
+from core.events import Event, events
+from crm import Agent, Conversation, ConversationStatus, Handoff, Sender, store
+from web.auth import StaffUser, current_user, require_agent
+
+router = APIRouter(prefix="/api/console", tags=["console"])
+
+AGENT_STATUSES = ("online", "away", "offline")
+
+
+class TextIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(..., max_length=4000)
+
+
+class TransferIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to_agent: str | None = Field(None, max_length=64, description="username")
+    to_team: str | None = Field(None, max_length=64)
+    note: str = Field("", max_length=2000)
+
+
+class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: str
+
+
+def rt_of(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def visible(user: StaffUser, conv: Conversation) -> bool:
+    if user.is_admin or conv.assigned_agent_id == user.id:
+        return True
+    return conv.status == ConversationStatus.QUEUED and conv.assigned_agent_id is None
+
+
+def load_visible(s: Session, user: StaffUser, conversation_id: str) -> Conversation:
+    conv = s.get(Conversation, conversation_id)
+    if conv is None or not visible(user, conv):
+        raise HTTPException(404, "conversation not found")
+    return conv
+
+
+def summary(s: Session, conv: Conversation) -> dict[str, Any]:
+    last = store.list_messages(s, conv.id)
+    return {
+        "id": conv.id,
+        "status": conv.status,
+        "customer": conv.customer.name or "Visitor",
+        "vip": conv.customer.vip,
+        "reason": conv.handoff_reason or "",
+        "agent": conv.assigned_agent.display_name if conv.assigned_agent else None,
+        "agent_id": conv.assigned_agent_id,
+        "updated_at": conv.updated_at.isoformat(),
+        "last": last[-1].text[:140] if last else "",
+    }
+
+
+@router.get("/me")
+def me(request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> dict[str, Any]:
+    with rt_of(request).db.session() as s:
+        a = s.get(Agent, user.id)
+        assert a is not None
+        return {"id": a.id, "username": a.username, "name": a.display_name, "team": a.team, "status": a.status,
+                "role": a.role}
+
+
+@router.put("/me/status")
+def set_my_status(body: StatusIn, request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> dict:
+    if body.status not in AGENT_STATUSES:
+        raise HTTPException(422, f"status must be one of {', '.join(AGENT_STATUSES)}")
+    rt = rt_of(request)
+    with rt.db.session() as s:
+        a = s.get(Agent, user.id)
+        assert a is not None
+        a.status = body.status
+    rt.bus.emit(events.AGENT_STATUS_CHANGED, None, agent_id=user.id, status=body.status)
+    return {"status": body.status}
+
+
+@router.get("/conversations")
+def conversations(request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> dict[str, Any]:
+    """Return the queue (waiting for me or for anyone) and my open conversations."""
+    with rt_of(request).db.session() as s:
+        q = select(Conversation).where(Conversation.status.in_(ConversationStatus.HUMAN_OWNED))
+        if not user.is_admin:
+            q = q.where(or_(Conversation.assigned_agent_id == user.id, Conversation.assigned_agent_id.is_(None)))
+        rows = [summary(s, c) for c in s.scalars(q.order_by(Conversation.updated_at))]
+    return {
+        "queue": [r for r in rows if r["status"] == ConversationStatus.QUEUED],
+        "mine": [r for r in rows if r["status"] == ConversationStatus.OPEN and r["agent_id"] == user.id],
+        "others": [r for r in rows if r["status"] == ConversationStatus.OPEN and r["agent_id"] != user.id],
+    }
+
+
+@router.get("/conversations/{conversation_id}")
+def conversation(conversation_id: str, request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> dict:
+    """Return the transcript (with internal notes) and the newest handoff packet."""
+    with rt_of(request).db.session() as s:
+        conv = load_visible(s, user, conversation_id)
+        handoff = s.scalar(select(Handoff).where(Handoff.conversation_id == conv.id).order_by(Handoff.id.desc()))
+        return {
+            **summary(s, conv),
+            "messages": [store.message_dict(m) for m in store.list_messages(s, conv.id, include_notes=True)],
+            "packet": handoff.packet if handoff else None,
+            "trigger": handoff.trigger if handoff else None,
+        }
+
+
+def _act(request: Request, user: StaffUser, conversation_id: str, fn_name: str, *args: Any) -> Any:
+    import escalation
+
+    rt = rt_of(request)
+    with rt.db.session() as s:
+        load_visible(s, user, conversation_id)
+        return getattr(escalation, fn_name)(s, conversation_id, *args, rt.bus)
+
+
+@router.post("/conversations/{conversation_id}/accept")
+def accept(conversation_id: str, request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> dict:
+    ok = _act(request, user, conversation_id, "accept", user.id)
+    if not ok:
+        raise HTTPException(409, "someone else accepted this conversation first")
+    return {"accepted": True}
+
+
+def _owned(request: Request, user: StaffUser, conversation_id: str) -> Conversation:
+    with rt_of(request).db.session() as s:
+        conv = load_visible(s, user, conversation_id)
+        if conv.status != ConversationStatus.OPEN or conv.assigned_agent_id != user.id:
+            raise HTTPException(409, "accept the conversation first")
+        return conv
+
+
+@router.post("/conversations/{conversation_id}/reply", status_code=201)
+def reply(conversation_id: str, body: TextIn, request: Request,
+          user: Annotated[StaffUser, Depends(require_agent)]) -> dict:
+    return _write(conversation_id, body, request, user, Sender.AGENT)
+
+
+@router.post("/conversations/{conversation_id}/note", status_code=201)
+def note(conversation_id: str, body: TextIn, request: Request,
+         user: Annotated[StaffUser, Depends(require_agent)]) -> dict:
+    return _write(conversation_id, body, request, user, Sender.NOTE)
+
+
+def _write(conversation_id: str, body: TextIn, request: Request, user: StaffUser, sender: str) -> dict:
+    rt = rt_of(request)
+    try:
+        text = clean_text(body.text, 4000)
+    except InvalidMessage as exc:
+        raise HTTPException(422, {"code": exc.code, "message": exc.message}) from exc
+    if sender == Sender.AGENT:
+        _owned(request, user, conversation_id)
+    with rt.db.session() as s:
+        conv = load_visible(s, user, conversation_id)
+        msg, _ = store.add_message(s, conv, sender, text, agent_id=user.id, meta={"agent_name": user.display_name})
+    publish_messages(rt.bus, [msg])
+    return store.message_dict(msg)
+
+
+@router.post("/conversations/{conversation_id}/typing", status_code=204)
+def typing(conversation_id: str, request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> None:
+    _owned(request, user, conversation_id)
+    rt_of(request).bus.emit(events.TYPING_STARTED, conversation_id, name=user.display_name)
+
+
+@router.post("/conversations/{conversation_id}/transfer")
+def transfer(conversation_id: str, body: TransferIn, request: Request,
+             user: Annotated[StaffUser, Depends(require_agent)]) -> dict:
+    if not body.to_agent and not body.to_team:
+        raise HTTPException(422, "name an agent or a team")
+    to_agent_id = None
+    if body.to_agent:
+        with rt_of(request).db.session() as s:
+            target = store.agent_by_username(s, body.to_agent)
+            if target is None:
+                raise HTTPException(404, f"no agent {body.to_agent!r}")
+            to_agent_id = target.id
+    _owned(request, user, conversation_id)
+    result = _act(request, user, conversation_id, "transfer", user.id, to_agent_id, body.to_team, body.note)
+    return {"transferred": bool(result)}
+
+
+@router.post("/conversations/{conversation_id}/resolve")
+def resolve(conversation_id: str, request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> dict:
+    _owned(request, user, conversation_id)
+    _act(request, user, conversation_id, "resolve", user.id)
+    return {"status": ConversationStatus.RESOLVED}
+
+
+@router.post("/conversations/{conversation_id}/hand-back")
+def hand_back(conversation_id: str, request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> dict:
+    _owned(request, user, conversation_id)
+    _act(request, user, conversation_id, "hand_back", user.id)
+    return {"status": ConversationStatus.PENDING}
+
+
+CONSOLE_EVENTS = {
+    events.CONVERSATION_QUEUED, events.CONVERSATION_HANDED_OFF, events.CONVERSATION_ACCEPTED,
+    events.CONVERSATION_TRANSFERRED, events.CONVERSATION_HANDED_BACK, events.CONVERSATION_RESOLVED,
+    events.CONVERSATION_UPDATED, events.MESSAGE_CREATED, events.CASE_OPENED,
+}
+
+
+@router.websocket("/ws")
+async def console_stream(websocket: WebSocket) -> None:
+    """Push queue and conversation events this agent may see; the page re-reads on each."""
+    user = current_user(websocket)  # type: ignore[arg-type]
+    if user is None:
+        await websocket.close(code=4401)
+        return
+    rt: Runtime = websocket.app.state.runtime
+    await websocket.accept()
+
+    def wanted(e: Event) -> bool:
+        if e.name not in CONSOLE_EVENTS:
+            return False
+        if user.is_admin or e.name == events.CASE_OPENED:
+            return True
+        agent_id = e.data.get("agent_id")
+        if e.name == events.MESSAGE_CREATED:
+            return e.conversation_id is not None and _mine_or_queued(rt, user, e.conversation_id)
+        return agent_id in (None, user.id) or e.data.get("from_agent_id") == user.id
+
+    async def pump() -> None:
+        async for event in rt.bus.stream(wanted):
+            await websocket.send_json(event.as_json())
+
+    task = asyncio.create_task(pump())
+    try:
+        while True:
+            await websocket.receive_text()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        task.cancel()
+
+
+def _mine_or_queued(rt: Runtime, user: StaffUser, conversation_id: str) -> bool:
+    with rt.db.session() as s:
+        conv = s.get(Conversation, conversation_id)
+        return conv is not None and visible(user, conv)

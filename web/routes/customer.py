@@ -1,0 +1,202 @@
+"""The customer channel: start a conversation, send messages, read it, stream it live."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, WebSocket, WebSocketDisconnect, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.loop import InvalidMessage, publish_messages
+from bot.runtime import Runtime
+from core.events import events
+from crm import Agent, ConversationStatus, Sender, store
+from web.security import conversation_from_token, conversation_token, identity_ok
+
+router = APIRouter(prefix="/api/conversations", tags=["customer"])
+
+
+class CustomerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    external_id: str | None = Field(None, min_length=1, max_length=128)
+    identity_hash: str | None = Field(None, max_length=128, description="HMAC from the company's site")
+    name: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=320)
+
+
+class StartIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer: CustomerIn | None = None
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(..., description="The customer's message (limit: FIRSTLINE_MAX_MESSAGE_CHARS, 2000)")
+    client_id: str | None = Field(None, max_length=64, description="Retry key: a re-sent message is stored once")
+
+
+class FeedbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    message_id: int
+    helpful: bool
+
+
+class RatingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rating: int = Field(..., ge=1, le=5)
+
+
+def runtime(request: Request) -> Runtime:
+    return request.app.state.runtime  # type: ignore[no-any-return]
+
+
+def conversation_id_for(
+    conversation_id: str, request: Request, x_conversation_token: Annotated[str | None, Header()] = None
+) -> str:
+    """Check the widget's token for this conversation; 404 for anything else, so ids can't be probed."""
+    secret = runtime(request).settings.secret_key
+    if not x_conversation_token or conversation_from_token(secret, x_conversation_token) != conversation_id:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "conversation not found")
+    return conversation_id
+
+
+def owner_view(s: Any, conv: Any) -> dict[str, Any]:
+    if conv.status == ConversationStatus.OPEN and conv.assigned_agent_id:
+        agent = s.get(Agent, conv.assigned_agent_id)
+        return {"kind": "human", "name": agent.display_name if agent else None, "team": agent.team if agent else None}
+    if conv.status == ConversationStatus.QUEUED:
+        agent = s.get(Agent, conv.assigned_agent_id) if conv.assigned_agent_id else None
+        return {"kind": "queue", "name": agent.display_name if agent else None, "team": agent.team if agent else None}
+    if conv.status == ConversationStatus.RESOLVED:
+        return {"kind": "nobody", "name": None, "team": None}
+    return {"kind": "bot", "name": "Tidewater assistant", "team": None}
+
+
+def conversation_view(rt: Runtime, conversation_id: str, after: int = 0) -> dict[str, Any]:
+    with rt.db.session() as s:
+        conv = store.get_conversation(s, conversation_id)
+        msgs = store.list_messages(s, conversation_id, after_id=after)
+        return {
+            "id": conv.id,
+            "status": conv.status,
+            "owner": owner_view(s, conv),
+            "messages": [store.message_dict(m) for m in msgs],
+        }
+
+
+@router.post("", status_code=201, summary="Start a conversation (anonymous, or as a verified customer)")
+def start(body: StartIn, request: Request) -> dict[str, Any]:
+    rt = runtime(request)
+    c = body.customer
+    with rt.db.session() as s:
+        customer = None
+        if c and c.external_id:
+            if not identity_ok(rt.settings.secret_key, c.external_id, c.identity_hash):
+                raise HTTPException(status.HTTP_403_FORBIDDEN, "customer identity could not be verified")
+            customer = store.find_customer(s, "external_id", c.external_id)
+            if customer is None:
+                customer = store.get_or_create_customer(s, c.external_id, name=c.name, email=c.email)
+        if customer is None:
+            customer = store.get_or_create_customer(s, None, name=c.name if c else None)
+        conv = store.start_conversation(s, customer)
+        cid, name = conv.id, customer.name
+    rt.bus.emit(events.CONVERSATION_STARTED, cid)
+    return {
+        "conversation_id": cid,
+        "token": conversation_token(rt.settings.secret_key, cid),
+        "customer": {"name": name},
+        "status": ConversationStatus.PENDING,
+    }
+
+
+@router.get("/{conversation_id}", summary="Read a conversation: state, owner and messages")
+def read(
+    request: Request,
+    conversation_id: Annotated[str, Depends(conversation_id_for)],
+    after: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    return conversation_view(runtime(request), conversation_id, after)
+
+
+@router.post("/{conversation_id}/messages", status_code=201, summary="Send a customer message")
+def post_message(
+    body: MessageIn, request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]
+) -> dict[str, Any]:
+    rt = runtime(request)
+    loop = request.app.state.loop
+    try:
+        result = loop.handle(conversation_id, body.text, client_id=body.client_id)
+    except InvalidMessage as exc:
+        code = 413 if exc.code == "too_long" else 422
+        raise HTTPException(code, {"code": exc.code, "message": exc.message}) from exc
+    view = conversation_view(rt, conversation_id, after=result.messages[0].id - 1 if result.messages else 0)
+    return {
+        "status": view["status"],
+        "owner": view["owner"],
+        "duplicate": result.duplicate,
+        "messages": view["messages"],
+    }
+
+
+@router.post("/{conversation_id}/feedback", summary='Answer "Did this help?" for a bot answer')
+def feedback(
+    body: FeedbackIn, request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]
+) -> dict[str, Any]:
+    rt = runtime(request)
+    feedback_handler = request.app.state.feedback
+    try:
+        return feedback_handler(rt, conversation_id, body.message_id, body.helpful)  # type: ignore[no-any-return]
+    except LookupError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+
+
+@router.post("/{conversation_id}/rating", summary="Rate a resolved conversation 1-5")
+def rating(body: RatingIn, request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]) -> dict:
+    rt = runtime(request)
+    with rt.db.session() as s:
+        conv = store.get_conversation(s, conversation_id)
+        conv.rating = body.rating
+        msg, _ = store.add_message(s, conv, Sender.SYSTEM, f"Thank you for rating us {body.rating}/5.",
+                                   meta={"kind": "rating_thanks"})
+    publish_messages(rt.bus, [msg])
+    return {"rating": body.rating}
+
+
+@router.websocket("/{conversation_id}/ws")
+async def stream(websocket: WebSocket, conversation_id: str, token: str = "") -> None:
+    """Push this conversation's events; the widget re-reads from its last id after a reconnect."""
+    rt: Runtime = websocket.app.state.runtime
+    if conversation_from_token(rt.settings.secret_key, token) != conversation_id:
+        await websocket.close(code=4404)
+        return
+    await websocket.accept()
+    customer_visible = {
+        events.MESSAGE_CREATED,
+        events.TYPING_STARTED,
+        events.CONVERSATION_QUEUED,
+        events.CONVERSATION_HANDED_OFF,
+        events.CONVERSATION_ACCEPTED,
+        events.CONVERSATION_TRANSFERRED,
+        events.CONVERSATION_HANDED_BACK,
+        events.CONVERSATION_RESOLVED,
+        events.CONVERSATION_UPDATED,
+    }
+
+    def wanted(e: Any) -> bool:
+        if e.conversation_id != conversation_id or e.name not in customer_visible:
+            return False
+        return not (e.name == events.MESSAGE_CREATED and e.data.get("sender") == Sender.NOTE)
+
+    async def pump() -> None:
+        async for event in rt.bus.stream(wanted):
+            await websocket.send_json(event.as_json())
+
+    task = asyncio.create_task(pump())
+    try:
+        while True:  # the widget sends pings; anything else is ignored
+            await websocket.receive_text()
+    except WebSocketDisconnect:
+        pass
+    finally:
+        task.cancel()

@@ -1,0 +1,24 @@
+"""Health: is this process up, and can it reach Rasa."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import text
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health")
+def health(request: Request) -> dict[str, Any]:
+    rt = request.app.state.runtime
+    with rt.db.session() as s:
+        s.execute(text("SELECT 1"))
+    return {"status": "ok", "database": rt.db.engine.dialect.name}
+
+
+@router.get("/health/dialogue")
+def dialogue_health(request: Request) -> dict[str, Any]:
+    rt = request.app.state.runtime
+    return {"rasa": "ok" if rt.dialogue.healthy() else "unreachable"}

@@ -1,0 +1,106 @@
+"""Build the process runtime: database (migrated), demo tenant, NLU, knowledge base, Rasa client."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.dialogue import RasaClient
+from bot.runtime import Runtime
+from core.db import Database
+from core.embedding import get_embedder
+from core.events import EventBus, events
+from core.settings import ROOT, CoreSettings
+from crm import migrate
+from crm.demo import create_staff, has_admin, load_tenant
+
+log = logging.getLogger(__name__)
+
+NLU_DATA = ROOT / "data" / "nlu"
+TENANT = ROOT / "data" / "demo" / "tenant.yml"
+ARTICLES = ROOT / "knowledge_base" / "articles"
+
+
+def write_secret_file(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write(text)
+
+
+def prepare_database(settings: CoreSettings, *, seed_demo: bool = True) -> tuple[Database, list[str]]:
+    """Migrate the database and, on first run, load the demo tenant and create the first admin."""
+    db = Database(settings.database_url)
+    migrate(db)
+    notes: list[str] = []
+    creds = settings.data_dir / "credentials.txt"
+    with db.session() as s:
+        if seed_demo and TENANT.exists():
+            created = load_tenant(s, TENANT)
+            if created["agent_password"]:
+                line = f"demo agents {', '.join(created['agents'])}: password {created['agent_password']}\n"
+                write_secret_file(creds, line)
+                notes.append(line.strip())
+        if not has_admin(s):
+            password = os.environ.get("FIRSTLINE_ADMIN_PASSWORD") or secrets.token_urlsafe(12)
+            create_staff(s, "admin", password, "Administrator", role="admin")
+            line = f"admin: password {password}\n"
+            if "FIRSTLINE_ADMIN_PASSWORD" not in os.environ:
+                write_secret_file(creds, line)
+            notes.append(line.strip())
+    if seed_demo and ARTICLES.exists():
+        try:
+            from knowledge_base import ArticleRepository
+
+            with db.session() as s:
+                report = ArticleRepository().import_folder(s, ARTICLES)
+            for err in report.errors:
+                notes.append(f"knowledge base: {err}")
+        except ImportError:  # pragma: no cover - before the knowledge base package exists
+            pass
+    return db, notes
+
+
+def build_runtime(
+    settings: CoreSettings,
+    *,
+    db: Database | None = None,
+    nlu: Any = None,
+    dialogue: Any = None,
+    kb: Any = None,
+    embedder: Any = None,
+    progress: Callable[[str], None] | None = None,
+) -> Runtime:
+    """Return a started runtime; anything passed in (tests) is used instead of the real part."""
+    say = progress or (lambda msg: log.info(msg))
+    if db is None:
+        db, notes = prepare_database(settings)
+        for n in notes:
+            say(n)
+    if embedder is None:
+        say("loading the embedding model")
+        embedder = get_embedder(settings.embedding_model)
+    if nlu is None:
+        from bot.nlu import NLUService
+
+        nlu = NLUService.load_or_train(NLU_DATA, settings.model_dir / "nlu",  # type: ignore[operator]
+                                         embedder=embedder, progress=say)
+    if kb is None:
+        from knowledge_base import KnowledgeBase
+
+        say("opening the knowledge base index")
+        kb = KnowledgeBase.open(db, embedder=embedder)
+    if dialogue is None:
+        dialogue = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
+    bus = EventBus()
+    rt = Runtime(settings=settings, db=db, bus=bus, nlu=nlu, dialogue=dialogue, kb=kb, embedder=embedder)
+    if kb is not None and hasattr(kb, "sync_article"):
+        bus.on(events.ARTICLE_CHANGED, lambda e: kb.sync_article(e.data["article_id"]))
+    from bot.escalation_gate import Gate
+
+    rt.extras["escalation_gate"] = Gate(rt)
+    return rt

@@ -1,0 +1,246 @@
+/* Firstline chat widget: embed with one tag,
+ *   <script src="https://desk.example/static/widget.js" async></script>
+ * optional data-customer-id / data-customer-name / data-identity-hash for signed-in customers.
+ * Every piece of message text is set with textContent, so HTML in messages stays inert. */
+(function () {
+  "use strict";
+  var script = document.currentScript || document.querySelector("script[src*='widget.js']");
+  var base = (script && script.getAttribute("data-firstline-url")) || new URL(script.src).origin;
+  var customerId = script && script.getAttribute("data-customer-id");
+  var identityHash = script && script.getAttribute("data-identity-hash");
+  var customerName = script && script.getAttribute("data-customer-name");
+  var storeKey = "firstline:conversation:" + (customerId || "visitor");
+  var state = load() || null;
+  var seen = {};
+  var lastId = 0;
+  var ws = null, wsRetry = 0, typingTimer = null;
+
+  function load() { try { return JSON.parse(localStorage.getItem(storeKey)); } catch (e) { return null; } }
+  function save() { localStorage.setItem(storeKey, JSON.stringify(state)); }
+
+  var host = document.createElement("div");
+  host.id = "firstline-widget";
+  document.body.appendChild(host);
+  var root = host.attachShadow({ mode: "open" });
+  var css = document.createElement("link");
+  css.rel = "stylesheet"; css.href = base + "/static/widget.css";
+  root.appendChild(css);
+
+  var launcher = el("button", "fl-launcher", "Chat with us");
+  launcher.setAttribute("aria-label", "Open chat");
+  var panel = el("section", "fl-panel");
+  panel.setAttribute("aria-label", "Chat with Tidewater Fibre");
+  panel.hidden = true;
+  var header = el("header", "fl-header");
+  var title = el("div", "fl-title", "Tidewater assistant");
+  var subtitle = el("div", "fl-subtitle", "Usually answers at once · a person is a message away");
+  var close = el("button", "fl-close", "×");
+  close.setAttribute("aria-label", "Close chat");
+  header.append(title, subtitle, close);
+  var list = el("ol", "fl-messages");
+  list.setAttribute("aria-live", "polite");
+  var typing = el("div", "fl-typing", "");
+  typing.hidden = true;
+  var form = el("form", "fl-form");
+  var input = el("textarea", "fl-input");
+  input.rows = 1; input.maxLength = 2000; input.placeholder = "Type your message…";
+  input.setAttribute("aria-label", "Your message");
+  var send = el("button", "fl-send", "Send");
+  send.type = "submit";
+  var error = el("div", "fl-error", "");
+  error.setAttribute("role", "alert");
+  form.append(input, send);
+  panel.append(header, list, typing, error, form);
+  root.append(launcher, panel);
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text) e.textContent = text;
+    return e;
+  }
+
+  launcher.addEventListener("click", function () { open(); });
+  close.addEventListener("click", function () { panel.hidden = true; launcher.hidden = false; });
+  input.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
+  });
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var text = input.value;
+    if (!text.trim()) { showError("Please type a message first."); return; }
+    input.value = "";
+    sendText(text);
+  });
+
+  function open() {
+    panel.hidden = false; launcher.hidden = true; input.focus();
+    if (state && state.id && !lastId) refresh();
+    if (!state) {
+      render({ id: -1, sender: "bot", text: "Hi! I'm Tidewater's virtual assistant. Ask me anything about your broadband or TV — or ask for a person at any time.", meta: {} });
+    }
+  }
+
+  function api(method, path, body) {
+    var headers = { "Content-Type": "application/json" };
+    if (state && state.token) headers["X-Conversation-Token"] = state.token;
+    return fetch(base + path, { method: method, headers: headers, body: body ? JSON.stringify(body) : undefined })
+      .then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (data) {
+          if (!r.ok) { var e = new Error(detail(data) || ("HTTP " + r.status)); e.status = r.status; throw e; }
+          return data;
+        });
+      });
+  }
+  function detail(data) {
+    var d = data && data.detail;
+    if (!d) return "";
+    if (typeof d === "string") return d;
+    if (d.message) return d.message.charAt(0).toUpperCase() + d.message.slice(1) + ".";
+    return "That message could not be sent.";
+  }
+
+  function ensureConversation() {
+    if (state && state.id) return Promise.resolve(state);
+    var body = {};
+    if (customerId) body.customer = { external_id: customerId, identity_hash: identityHash, name: customerName };
+    return api("POST", "/api/conversations", body).then(function (data) {
+      state = { id: data.conversation_id, token: data.token };
+      save(); connect();
+      return state;
+    });
+  }
+
+  function sendText(text, clientId) {
+    clientId = clientId || (Date.now().toString(36) + Math.random().toString(36).slice(2));
+    showError("");
+    var pending = el("li", "fl-msg fl-customer fl-pending");
+    pending.appendChild(el("div", "fl-bubble", text));
+    list.appendChild(pending); scroll();
+    return ensureConversation()
+      .then(function () { return api("POST", "/api/conversations/" + state.id + "/messages", { text: text, client_id: clientId }); })
+      .then(function (data) {
+        pending.remove();
+        data.messages.forEach(render);
+        setOwner(data.owner);
+      })
+      .catch(function (err) {
+        pending.remove();
+        if (err.status === 404) { state = null; localStorage.removeItem(storeKey); }
+        if (!err.status) {  // network: try once more with the same retry key, stored once server-side
+          return new Promise(function (ok) { setTimeout(ok, 1500); }).then(function () { return sendText(text, clientId); });
+        }
+        input.value = text;
+        showError(err.message);
+      });
+  }
+
+  function refresh() {
+    if (!state) return Promise.resolve();
+    return api("GET", "/api/conversations/" + state.id + "?after=" + lastId).then(function (data) {
+      data.messages.forEach(render);
+      setOwner(data.owner);
+    }).catch(function (err) {
+      if (err.status === 404) { state = null; localStorage.removeItem(storeKey); }
+    });
+  }
+
+  function setOwner(owner) {
+    if (!owner) return;
+    if (owner.kind === "human") { title.textContent = owner.name || "Our team"; subtitle.textContent = (owner.team || "Tidewater Fibre") + " · a person is with you"; }
+    else if (owner.kind === "queue") { title.textContent = owner.name ? owner.name + " will join you" : "Connecting you to a person"; subtitle.textContent = "The assistant has passed on your conversation"; }
+    else if (owner.kind === "bot") { title.textContent = "Tidewater assistant"; subtitle.textContent = "Usually answers at once · a person is a message away"; }
+    else { subtitle.textContent = "This conversation is closed; write to start again"; }
+  }
+
+  function render(m) {
+    if (m.id > 0) { if (seen[m.id]) return; seen[m.id] = true; lastId = Math.max(lastId, m.id); }
+    var li = el("li", "fl-msg fl-" + m.sender);
+    li.setAttribute("data-sender", m.sender);
+    if (m.sender === "agent") li.appendChild(el("div", "fl-name", m.agent_name || "Agent"));
+    var bubble = el("div", "fl-bubble", m.text);
+    li.appendChild(bubble);
+    var meta = m.meta || {};
+    if (meta.url && meta.title && /^\/[^\/]/.test(meta.url)) {
+      var a = el("a", "fl-link", "Read: " + meta.title);
+      a.href = base + meta.url; a.target = "_blank"; a.rel = "noopener";
+      li.appendChild(a);
+    }
+    if (meta.feedback) li.appendChild(feedback(m));
+    if (meta.options && meta.options.length) li.appendChild(options(meta.options));
+    if (meta.kind === "rating_request") li.appendChild(rating());
+    list.appendChild(li);
+    typing.hidden = true;
+    scroll();
+  }
+
+  function feedback(m) {
+    var box = el("div", "fl-feedback", "Did this help? ");
+    ["Yes", "No"].forEach(function (label) {
+      var b = el("button", "fl-chip", label);
+      b.type = "button";
+      b.addEventListener("click", function () {
+        box.textContent = "Thanks for letting us know.";
+        api("POST", "/api/conversations/" + state.id + "/feedback", { message_id: m.id, helpful: label === "Yes" })
+          .then(function (data) { (data.messages || []).forEach(render); if (data.owner) setOwner(data.owner); })
+          .catch(function (e) { showError(e.message); });
+      });
+      box.appendChild(b);
+    });
+    return box;
+  }
+
+  function options(opts) {
+    var box = el("div", "fl-options");
+    opts.forEach(function (o) {
+      var b = el("button", "fl-chip", o);
+      b.type = "button";
+      b.addEventListener("click", function () { box.remove(); sendText(o); });
+      box.appendChild(b);
+    });
+    return box;
+  }
+
+  function rating() {
+    var box = el("div", "fl-rating", "How did we do? ");
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      var b = el("button", "fl-chip", String(n));
+      b.type = "button";
+      b.addEventListener("click", function () {
+        box.textContent = "Thanks!";
+        api("POST", "/api/conversations/" + state.id + "/rating", { rating: n }).catch(function (e) { showError(e.message); });
+      });
+      box.appendChild(b);
+    });
+    return box;
+  }
+
+  function showError(text) { error.textContent = text; error.hidden = !text; }
+  function scroll() { list.scrollTop = list.scrollHeight; }
+
+  function connect() {
+    if (!state || !state.id || ws) return;
+    var url = base.replace(/^http/, "ws") + "/api/conversations/" + state.id + "/ws?token=" + encodeURIComponent(state.token);
+    ws = new WebSocket(url);
+    ws.onopen = function () { wsRetry = 0; refresh(); };
+    ws.onmessage = function (ev) {
+      var e = JSON.parse(ev.data);
+      if (e.event === "message.created") { render(e.data); }
+      else if (e.event === "typing.started") {
+        typing.textContent = (e.data.name || "Someone") + " is typing…"; typing.hidden = false;
+        clearTimeout(typingTimer); typingTimer = setTimeout(function () { typing.hidden = true; }, 4000);
+      } else { refresh(); }
+    };
+    ws.onclose = function (ev) {
+      ws = null;
+      if (ev.code === 4404) return;
+      wsRetry = Math.min(wsRetry + 1, 6);
+      setTimeout(connect, 500 * Math.pow(2, wsRetry));
+    };
+    setInterval(function () { if (ws && ws.readyState === 1) ws.send("ping"); }, 25000);
+  }
+
+  showError("");
+  if (state && state.id) { connect(); }
+  window.Firstline = { open: open };
+})();
