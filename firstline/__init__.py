@@ -1,0 +1,1 @@
+"""The `firstline` command: run the product, train what is stale, manage staff, evaluate."""

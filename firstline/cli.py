@@ -1,0 +1,68 @@
+"""The `firstline` console script."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    from core.settings import get_settings
+
+    return get_settings()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from firstline.supervisor import run
+
+    return run(_settings(), train_only=args.command == "train")
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from core.db import Database
+    from crm import migrate
+    from crm.demo import create_staff
+
+    password = os.environ.get("FIRSTLINE_NEW_PASSWORD") or getpass.getpass(f"Password for {args.username}: ")
+    db = Database(_settings().database_url)
+    migrate(db)
+    try:
+        with db.session() as s:
+            create_staff(s, args.username, password, args.name or args.username, role=args.role)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"created {args.role} {args.username}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="firstline", description="Firstline support desk")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="set up, train what is stale, start Rasa and the app")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("train", help="train what is stale (dialogue model, NLU model) and exit")
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("create-admin", help="create a staff account (password from FIRSTLINE_NEW_PASSWORD or a prompt)")
+    p.add_argument("username")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--role", choices=["admin", "agent"], default="admin")
+    p.set_defaults(func=cmd_create_admin)
+    for module in ("bot.nlu.cli", "knowledge_base.cli"):
+        try:
+            mod = __import__(module, fromlist=["add_commands"])
+        except ImportError:
+            continue
+        mod.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
