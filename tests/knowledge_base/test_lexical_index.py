@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from knowledge_base.lexical_index import LexicalIndex, tokenize_query
+
+DOCS = {
+    1: ("restart the router by holding the power button", "all"),
+    2: ("pay your bill by direct debit", "all"),
+    3: ("business fault response within four hours", "business"),
+    4: ("home fault response next working day", "residential"),
+}
+
+
+def fresh(docs: dict[int, tuple[str, str]]) -> LexicalIndex:
+    index = LexicalIndex()
+    index.build(docs)
+    return index
+
+
+def test_tokenize_query_lowercases_and_drops_stopwords() -> None:
+    assert tokenize_query("How do I restart THE Router?") == ["how", "do", "restart", "router"]
+
+
+def test_lexical_search_finds_matching_passage_only() -> None:
+    hits = fresh(DOCS).search("restart router", 10)
+    assert [pid for pid, _ in hits] == [1]
+
+
+def test_lexical_search_filters_groups() -> None:
+    index = fresh(DOCS)
+    assert [p for p, _ in index.search("fault response", 10, {"all", "residential"})] == [4]
+    assert [p for p, _ in index.search("fault response", 10, {"all", "business"})] == [3]
+
+
+def test_lexical_search_stopword_only_query_is_empty() -> None:
+    assert fresh(DOCS).search("the and of", 5) == []
+
+
+def test_lexical_replace_small_index_rebuilds_at_once() -> None:
+    index = fresh(DOCS)
+    index.replace([1], {9: ("reboot the modem with the switch", "all")})
+    assert index.search("router restart", 5) == []
+    assert [p for p, _ in index.search("reboot modem", 5)] == [9]
+
+
+def test_lexical_replace_large_index_uses_delta_then_compacts_to_a_fresh_build() -> None:
+    index = LexicalIndex(sync_below=0)  # force the large-corpus path: delta plus background compaction
+    index.build(DOCS)
+    index.replace([1], {9: ("reboot the modem with the switch", "all")})
+    # searchable before compaction finishes: removed text hidden, new text found
+    assert index.search("router restart", 5) == []
+    assert [p for p, _ in index.search("reboot modem", 5)] == [9]
+    index.wait_compacted()
+    expected = fresh({k: v for k, v in DOCS.items() if k != 1} | {9: ("reboot the modem with the switch", "all")})
+    for q in ("reboot modem", "fault response", "pay bill debit"):
+        assert index.search(q, 5) == expected.search(q, 5)

@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from core.db import Database
+from core.embedding import FakeEmbedder
+from knowledge_base import ArticleRepository, KnowledgeBase
+from knowledge_base.passages import passage_text
+from tests.knowledge_base.factories import CountingEmbedder, doc, kb_from, settings
+
+
+def corpus(n: int = 40) -> list:
+    return [doc(f"a{i}", f"Title {i}", f"## S\nword{i} common text number {i} about topic{i % 3}\n\n## T\nother{i}")
+            for i in range(n)]
+
+
+def test_dense_search_matches_brute_force_oracle_over_all_passages() -> None:
+    kb = kb_from(corpus())
+    pids = list(kb.index.entries)
+    texts = [passage_text(kb.index.entries[p].title, kb.index.entries[p].passage) for p in pids]
+    vecs = FakeEmbedder().encode(texts)
+    for q in ("topic1 common word4", "other7", "number 12 about"):
+        qv = FakeEmbedder().encode([q])[0]
+        exact = {kb.index.entries[p].passage.id: float(v @ qv) for p, v in zip(pids, vecs, strict=True)}
+        hits = kb.search(q, segment=None, k=10, mode="dense")
+        # the same top-10 scores as an exact scan of every passage, each hit scored by its true cosine
+        assert [h.dense_score for h in hits] == pytest.approx(sorted(exact.values(), reverse=True)[:10], abs=1e-4)
+        assert all(h.dense_score == pytest.approx(exact[h.passage_id], abs=1e-4) for h in hits)
+
+
+def test_hybrid_search_fuses_both_retrievers_and_calibrates() -> None:
+    kb = kb_from(corpus())
+    hits = kb.search("word5 other5", segment=None, k=3)
+    assert hits[0].article_id == "a5" and [h.rank for h in hits] == [1, 2, 3]
+    assert all(0.0 <= h.score <= 1.0 for h in hits) and hits[0].bm25_score > 0
+
+
+def test_search_filters_by_segment() -> None:
+    kb = kb_from([doc("biz", "Business support", "## SLA\nbusiness fault response four hours", "business"),
+                  doc("home", "Home support", "## Help\nhome fault response", "residential"),
+                  doc("both", "Fault basics", "## Any\nfault response for everyone", "all")])
+    for mode in ("hybrid", "dense", "bm25"):
+        assert {h.article_id for h in kb.search("fault response", segment="residential", mode=mode)} == {"home", "both"}
+        assert {h.article_id for h in kb.search("fault response", segment="business", mode=mode)} == {"biz", "both"}
+
+
+def test_search_rare_segment_is_found_beyond_the_first_candidates() -> None:
+    docs = [doc(f"r{i}", f"Router {i}", "## X\nrouter fault lights", "residential") for i in range(200)]
+    kb = kb_from([*docs, doc("biz", "Business router", "## X\nrouter fault lights", "business")])
+    assert [h.article_id for h in kb.search("router fault", segment="business", mode="dense", k=5)] == ["biz"]
+
+
+def test_search_rejects_unknown_mode_and_segment() -> None:
+    kb = kb_from(corpus(2))
+    with pytest.raises(ValueError, match="mode must be one of hybrid, dense, bm25"):
+        kb.search("x", mode="magic")
+    with pytest.raises(ValueError, match="segment must be one of residential, business"):
+        kb.search("x", segment="martian")
+
+
+def test_search_empty_query_returns_nothing() -> None:
+    assert kb_from(corpus(2)).search("   ") == []
+
+
+def test_answer_threshold_unmet_is_no_answer() -> None:
+    kb = kb_from([doc("a", "Router", "## Restart\nswitch the router off and on")], answer_threshold=0.99)
+    assert kb.answer("banana bread recipe").kind == "no_answer"
+
+
+def test_answer_on_demo_articles_names_article_and_link(demo_db: Database, tmp_path: Path) -> None:
+    kb = KnowledgeBase.open(demo_db, settings(tmp_path, clarify_margin=0.0), FakeEmbedder())
+    a = kb.answer("forgot password reset link email")
+    assert (a.kind, a.article_id, a.url) == ("answer", "reset-password", "/kb/reset-password")
+    assert 0 < len(a.text) <= 450 and a.text in " ".join(h.text for h in a.candidates).replace("\n", " ") or a.text
+
+
+def test_kb_follows_edit_unpublish_delete_and_restore_incrementally(demo_db: Database, tmp_path: Path) -> None:
+    repo, embedder = ArticleRepository(), CountingEmbedder()
+    kb = KnowledgeBase.open(demo_db, settings(tmp_path), embedder)
+    built, before = embedder.texts, len(kb.index.entries)
+    with demo_db.session() as s:
+        repo.update(s, "moving-home", {"body": "## Zebra\nZebra crossing quokka policy."}, "maria")
+    kb.sync_article("moving-home")
+    assert embedder.texts == built + 1 + 0  # only the edited article's one passage was embedded
+    assert kb.search("zebra quokka", k=1)[0].article_id == "moving-home"
+    assert [h for h in kb.search("moving house notice weeks", k=50, mode="bm25") if h.article_id == "moving-home"
+            and "Zebra" not in h.text] == []
+    with demo_db.session() as s:
+        repo.unpublish(s, "moving-home", "maria")
+    kb.sync_article("moving-home")
+    assert "moving-home" not in {h.article_id for h in kb.search("zebra quokka", k=50)}
+    with demo_db.session() as s:
+        repo.publish(s, "moving-home", "maria")
+        repo.delete(s, "outage-check", "maria")
+    kb.sync_article("moving-home")
+    kb.sync_article("outage-check")
+    assert "outage-check" not in kb.index.by_article and "moving-home" in kb.index.by_article
+    assert len(kb.index.entries) < before
+    with demo_db.session() as s:
+        repo.restore_deleted(s, "outage-check", "maria")
+    kb.sync_article("outage-check")
+    assert "outage-check" in kb.index.by_article
+
+
+def test_open_reloads_saved_index_without_embedding_again(demo_db: Database, tmp_path: Path) -> None:
+    first = KnowledgeBase.open(demo_db, settings(tmp_path), FakeEmbedder())
+    embedder = CountingEmbedder()
+    again = KnowledgeBase.open(demo_db, settings(tmp_path), embedder)
+    assert embedder.texts == 0
+    assert again.index.article_versions() == first.index.article_versions()
+    assert again.search("router lights", k=3) == first.search("router lights", k=3)
+
+
+def test_open_catches_up_with_changes_made_while_closed(demo_db: Database, tmp_path: Path) -> None:
+    KnowledgeBase.open(demo_db, settings(tmp_path), FakeEmbedder())
+    with demo_db.session() as s:
+        ArticleRepository().update(s, "slow-wifi", {"body": "## Okapi\nOkapi mode explained."}, "maria")
+    embedder = CountingEmbedder()
+    kb = KnowledgeBase.open(demo_db, settings(tmp_path), embedder)
+    assert embedder.texts == 1 and kb.search("okapi mode", k=1)[0].article_id == "slow-wifi"
+
+
+def test_open_rebuilds_an_index_from_another_model_or_a_damaged_one(demo_db: Database, tmp_path: Path) -> None:
+    KnowledgeBase.open(demo_db, settings(tmp_path), FakeEmbedder(dim=128))
+    embedder = CountingEmbedder()
+    kb = KnowledgeBase.open(demo_db, settings(tmp_path), embedder)
+    assert embedder.texts == len(kb.index.entries) > 0
+    (tmp_path / "kb" / "index.json").write_text("{not json")
+    embedder.texts = 0
+    KnowledgeBase.open(demo_db, settings(tmp_path), embedder)
+    assert embedder.texts == len(kb.index.entries)
+
+
+def test_index_type_follows_corpus_size() -> None:
+    assert kb_from(corpus(10)).index.kind == "exact"
+    big = kb_from(corpus(60), exact_below=50, ivf_nprobe=1000)  # probing every list: exact results
+    assert big.index.kind == "ivf"
+    exact = kb_from(corpus(60))
+    for q in ("word7 other7", "topic2 number"):
+        assert [h.dense_score for h in big.search(q, segment=None, mode="dense")] == pytest.approx(
+            [h.dense_score for h in exact.search(q, segment=None, mode="dense")], abs=1e-4)
+
+
+def test_search_during_concurrent_edits_never_fails() -> None:
+    kb = kb_from(corpus(30))
+    errors: list[BaseException] = []
+
+    def edit() -> None:
+        for n in range(30):
+            kb.index.upsert_article(doc(f"a{n}", f"Title {n}", f"## S\nfresh{n} text", version=2))
+
+    def search() -> None:
+        try:
+            for _ in range(60):
+                for h in kb.search("fresh text common", segment=None, k=5):
+                    assert h.article_id.startswith("a")
+        except BaseException as exc:  # noqa: BLE001 - collected for the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=edit), threading.Thread(target=search)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert {e.version for e in kb.index.entries.values()} == {2}
