@@ -70,7 +70,9 @@
     var text = input.value;
     if (!text.trim()) { showError("Please type a message first."); return; }
     input.value = "";
-    sendText(text);
+    // One at a time, in order: a second message typed while the first is on its way waits for it
+    // (and for the conversation the first one creates).
+    outbox = outbox.then(function () { return sendText(text); });
   });
 
   function open() {
@@ -100,6 +102,7 @@
     return "That message could not be sent.";
   }
 
+  var outbox = Promise.resolve();
   function ensureConversation() {
     if (state && state.id) return Promise.resolve(state);
     var body = {};
