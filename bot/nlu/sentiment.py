@@ -8,10 +8,11 @@ from typing import Any, Protocol
 
 SIGNALS: dict[str, re.Pattern[str]] = {
     "repeat_complaint": re.compile(
-        r"\b(third|fourth|fifth|\d+(st|nd|rd|th)) time\b|\bagain\b.*\?|\bstill (not|no|isn|hasn|doesn|broken|waiting)|"
+        r"\b(third|fourth|fifth|\d+(st|nd|rd|th)) time\b|\bstill (not|no|isn|hasn|doesn|broken|waiting)|"
         r"\b(already|keep) (told|asked|said|explained)|\bhow many times\b|\bevery (day|time|week)\b.*\b(same|again)\b",
         re.I,
     ),
+    "again": re.compile(r"\bagain\b.*\?", re.I),
     "insult": re.compile(
         r"\b(useless|ridiculous|pathetic|joke|rubbish|incompetent|waste of (my )?time|"
         r"shambles|disgrace|terrible service|worst)\b",
@@ -22,8 +23,21 @@ SIGNALS: dict[str, re.Pattern[str]] = {
         r"solicitor|lawyer|legal action|trading standards)\b",
         re.I,
     ),
+    "impatience": re.compile(
+        r"\b(fed up|sick (and tired|of)|had enough|losing (my )?patience|patience (has )?run out|"
+        r"have to chase|chasing you|unacceptable|furious|livid)\b",
+        re.I,
+    ),
+    "ignored": re.compile(
+        r"\b(nobody|no one|no-one)( has)?( ever)? (called|calls|rang|answers?|answered|replied|replies|got back)\b",
+        re.I,
+    ),
     "punctuation": re.compile(r"(\?!|!\?|!!|\?\?\?)"),
 }
+# Strong signals mean frustration on their own; weak ones (emphasis, a repeat) only together or with
+# negative wording. Each adds its weight to the frustration score (0..1); the policy's threshold is 0.75.
+WEIGHTS = {"insult": 0.8, "threat": 0.8, "impatience": 0.8, "ignored": 0.8,
+           "repeat_complaint": 0.8, "again": 0.4, "punctuation": 0.4, "all_caps": 0.4}
 
 
 class SentimentAnalyzer(Protocol):
@@ -57,7 +71,7 @@ class VaderSentiment:
         signals = [name for name, rx in SIGNALS.items() if rx.search(text)]
         if _all_caps(text):
             signals.append("all_caps")
-        frustration = min(1.0, max(0.0, -compound) * 0.6 + 0.3 * len(signals))
+        frustration = min(1.0, max(0.0, -compound) * 0.6 + sum(WEIGHTS[name] for name in signals))
         # A polite sentence with frustration signals is still frustrated: let signals pull the score down.
         adjusted = max(-1.0, compound - 0.25 * len(signals)) if signals else compound
         label = "negative" if adjusted <= -0.3 else "positive" if adjusted >= 0.3 else "neutral"
