@@ -11,8 +11,8 @@ from core.db import Database
 from core.events import EventBus
 from core.settings import CoreSettings
 
-KEYWORDS = {"password": "password_reset", "human": "request_human", "person": "request_human", "down": "outage", "bill": "billing_question",
-            "hello": "greet", "hi": "greet"}
+KEYWORDS = {"password": "password_reset", "human": "request_human", "person": "request_human", "down": "outage",
+            "bill": "billing_question", "hello": "greet", "hi": "greet"}
 
 
 class FakeNLU:

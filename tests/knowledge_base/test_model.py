@@ -53,9 +53,10 @@ def test_model_shipped_thresholds_decide_most_demo_questions_right(real_kb: Know
     queries = load_queries(Path(__file__).parents[2] / "data" / "kb" / "demo-questions.jsonl")
     titles = {aid: real_kb.index.entries[ids[0]].title for aid, ids in real_kb.index.by_article.items()}
     answers = [real_kb.answer(q.query) for q in queries]
-    right = sum(decision_correct(a.kind, a.article_id, a.clarify_options, titles, q) for a, q in zip(answers, queries))
+    right = sum(decision_correct(a.kind, a.article_id, a.clarify_options, titles, q)
+                for a, q in zip(answers, queries, strict=True))
     assert right >= 30, f"{right}/{len(queries)}"
     # Declining is the safe failure; answering a question no published article covers is the harmful one
     # (the unpublished 2027 line-up's topic still draws the TV article at the time of writing).
-    wrong_answers = [q.query for a, q in zip(answers, queries) if a.kind == "answer" and not q.relevant]
+    wrong_answers = [q.query for a, q in zip(answers, queries, strict=True) if a.kind == "answer" and not q.relevant]
     assert len(wrong_answers) <= 1, wrong_answers

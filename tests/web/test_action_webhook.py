@@ -58,7 +58,8 @@ def test_case_status_reads_the_entity_and_never_shows_another_customers_case(
         mine, theirs = factories.conversation(s, customer=owner).id, factories.conversation(s, customer=other).id
     status, body = post(app_client, call_for("action_case_status", mine))
     assert status == 200 and body["events"] == []
-    assert body["responses"][0]["custom"]["text"].startswith("Case CS-10423 (Intermittent drop-outs every evening) is open")
+    text = body["responses"][0]["custom"]["text"]
+    assert text.startswith("Case CS-10423 (Intermittent drop-outs every evening) is open")
     _, body = post(app_client, call_for("action_case_status", theirs))
     assert body["responses"][0]["custom"]["text"].startswith("I can't find case CS-10423 on your account.")
 

@@ -103,8 +103,9 @@ def test_try_a_question_shows_both_retrievers(admin: TestClient) -> None:
     assert "Resetting your My Account password" in page
 
 
-def test_gaps_report_clusters_failures_and_turns_them_into_work(admin: TestClient, db: Database,
-                                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gaps_report_clusters_failures_and_turns_them_into_work(
+    admin: TestClient, db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import web.routes.admin as admin_routes
 
     monkeypatch.setattr(admin_routes, "NLU_DIR", tmp_path)

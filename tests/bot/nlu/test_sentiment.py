@@ -36,3 +36,21 @@ def test_get_sentiment_by_name() -> None:
     assert isinstance(get_sentiment("none"), NoSentiment)
     with pytest.raises(ValueError):
         get_sentiment("textblob")
+
+
+@pytest.mark.parametrize(
+    ("text", "frustrated"),
+    [
+        ("this is a joke", True),  # one strong signal is enough
+        ("I'm so fed up with this", True),
+        ("nobody ever calls back", True),
+        ("I already told you my account number", True),
+        ("can I pay again tomorrow?", False),  # a weak signal alone is not
+        ("WHERE IS MY ORDER", False),
+        ("WHERE IS MY ORDER?!", True),  # two weak signals together are
+    ],
+)
+def test_frustration_crosses_the_policy_threshold_on_strong_or_combined_signals(text: str, frustrated: bool) -> None:
+    from escalation.settings import EscalationSettings
+
+    assert (VaderSentiment().analyze(text)["frustration"] >= EscalationSettings().frustration) is frustrated
