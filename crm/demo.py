@@ -66,7 +66,8 @@ def load_tenant(session: Session, path: Path, agent_password: str | None = None)
             started = _dt(conv_data.get("started"))
             handler = agents.get(conv_data.get("agent") or "")
             conv = Conversation(customer_id=customer.id, status=conv_data.get("status", "resolved"),
-                                assigned_agent_id=handler.id if handler else None, created_at=started, updated_at=started)
+                                assigned_agent_id=handler.id if handler else None, created_at=started,
+                                updated_at=started)
             session.add(conv)
             session.flush()
             for m in conv_data.get("messages") or []:

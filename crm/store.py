@@ -184,7 +184,8 @@ def find_case(session: Session, number: str) -> Case | None:
 
 def next_case_number(session: Session) -> str:
     """Return the next free case number: one above the highest CS- number so far (at least CS-10001)."""
-    numbers = [int(n[3:]) for n in session.scalars(select(Case.number)) if n.upper().startswith("CS-") and n[3:].isdigit()]
+    numbers = [int(n[3:]) for n in session.scalars(select(Case.number))
+               if n.upper().startswith("CS-") and n[3:].isdigit()]
     return f"CS-{max([10000, *numbers]) + 1}"
 
 

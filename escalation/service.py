@@ -147,7 +147,8 @@ def hand_off(
         team_part = f" from {agent.team}" if agent.team else ""
         first = agent.display_name.split()[0]
         if wait == 0:
-            text = f"{agent.display_name}{team_part} will join you in a moment. They can see everything we've talked about, so you won't need to repeat anything."
+            text = (f"{agent.display_name}{team_part} will join you in a moment. They can see everything "
+                    "we've talked about, so you won't need to repeat anything.")
         else:
             text = (
                 f"{agent.display_name}{team_part} will join you shortly. You're number {position} in {first}'s "

@@ -24,7 +24,8 @@ def report(folder: Path) -> dict:
             rows += json.loads(path.read_text())
     gold = np.array(["oos" if r["intent"] == "out_of_scope" else r["intent"] for r in rows])
     pred_raw = [r["intent_prediction"] for r in rows]
-    pred = np.array(["oos" if (p.get("name") or "") in ("out_of_scope", "nlu_fallback") else p.get("name") for p in pred_raw])
+    oos_names = ("out_of_scope", "nlu_fallback")
+    pred = np.array(["oos" if (p.get("name") or "") in oos_names else p.get("name") for p in pred_raw])
     conf = np.array([float(p.get("confidence") or 0.0) for p in pred_raw])
     ins = gold != "oos"
     oos_pred = pred == "oos"

@@ -71,7 +71,8 @@ def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], c
     model.metrics.update(
         heldout_n=int(len(held_y)),
         heldout_accuracy=round(float(correct[known].mean()), 4),
-        heldout_ece_uncalibrated=round(expected_calibration_error(raw.max(axis=1), raw.argmax(axis=1) == held_y[known]), 4),
+        heldout_ece_uncalibrated=round(
+            expected_calibration_error(raw.max(axis=1), raw.argmax(axis=1) == held_y[known]), 4),
         heldout_ece=round(expected_calibration_error(conf[known], correct[known]), 4),
         temperature=round(model.temperature, 4),
         min_confidence=round(model.detector.min_confidence, 4),

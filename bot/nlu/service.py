@@ -117,7 +117,7 @@ class NLUService:
     def load_or_train(cls, data_path: Path, model_dir: Path, *, settings: NLUSettings | None = None,
                       embedder: Embedder | None = None,
                       progress: Callable[[str], None] | None = None) -> NLUService:
-        """Load the persisted model from model_dir if its metadata matches data+settings, else train, persist, return."""
+        """Load the model in model_dir if its metadata matches data and settings; else train and persist one."""
         from bot.nlu import model_store, training_data
         from core.embedding import get_embedder
 

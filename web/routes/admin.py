@@ -242,7 +242,9 @@ def gap_to_draft(request: Request, user: Admin, index: int) -> RedirectResponse:
 
 
 @router.post("/gaps/{index}/nlu")
-def gap_to_nlu(request: Request, user: Admin, index: int, intent: Annotated[str, Form(max_length=64)]) -> RedirectResponse:
+def gap_to_nlu(
+    request: Request, user: Admin, index: int, intent: Annotated[str, Form(max_length=64)]
+) -> RedirectResponse:
     """Add a cluster's questions as training examples for an intent (used at the next NLU training)."""
     from insights import nlu_yaml
 
