@@ -328,19 +328,21 @@ def transfer(
     return True
 
 
-def hand_back(session: Session, conversation_id: str, agent_id: int, bus: EventBus) -> bool:
-    """Return the conversation to the bot, which resumes with everything it already knows."""
+def _leave_open(session: Session, conversation_id: str, agent_id: int, status: str, **fields: Any) -> Any:
+    """Move the agent's own open conversation to status (compare-and-set); return it, or None if not theirs."""
     conv = store.get_conversation(session, conversation_id)
     if conv.status != ConversationStatus.OPEN or conv.assigned_agent_id != agent_id:
-        return False
-    if not store.set_status(
-        session,
-        conversation_id,
-        ConversationStatus.PENDING,
-        expected_version=conv.version,
-        expected_status=[ConversationStatus.OPEN],
-        assigned_agent_id=None,
-    ):
+        return None
+    if not store.set_status(session, conversation_id, status, expected_version=conv.version,
+                            expected_status=[ConversationStatus.OPEN], **fields):
+        return None
+    return conv
+
+
+def hand_back(session: Session, conversation_id: str, agent_id: int, bus: EventBus) -> bool:
+    """Return the conversation to the bot, which resumes with everything it already knows."""
+    conv = _leave_open(session, conversation_id, agent_id, ConversationStatus.PENDING, assigned_agent_id=None)
+    if conv is None:
         return False
     _say(
         session,
@@ -356,16 +358,8 @@ def hand_back(session: Session, conversation_id: str, agent_id: int, bus: EventB
 
 def resolve(session: Session, conversation_id: str, agent_id: int, bus: EventBus) -> bool:
     """Close the conversation and ask the customer for a 1–5 rating."""
-    conv = store.get_conversation(session, conversation_id)
-    if conv.status != ConversationStatus.OPEN or conv.assigned_agent_id != agent_id:
-        return False
-    if not store.set_status(
-        session,
-        conversation_id,
-        ConversationStatus.RESOLVED,
-        expected_version=conv.version,
-        expected_status=[ConversationStatus.OPEN],
-    ):
+    conv = _leave_open(session, conversation_id, agent_id, ConversationStatus.RESOLVED)
+    if conv is None:
         return False
     agent = session.get(Agent, agent_id)
     _say(
