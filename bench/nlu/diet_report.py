@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bot.nlu.classifier import expected_calibration_error
+from bot.nlu.calibration import expected_calibration_error
 
 
 def report(folder: Path) -> dict:
