@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +45,18 @@ class Base(DeclarativeBase):
         list[Any]: JSON,
         list[str]: JSON,
     }
+
+
+_AFTER_COMMIT = "firstline.after_commit"
+
+
+def after_commit(session: Session, fn: Callable[[], None]) -> None:
+    """Run fn once session's transaction has committed (never, if it rolls back).
+
+    Events announce what is already true: a console that re-reads on an event must find the new
+    state, and a rolled-back change must announce nothing.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(fn)
 
 
 def normalise_url(url: str) -> str:
@@ -94,10 +106,14 @@ class Database:
             yield session
             session.commit()
         except BaseException:
+            session.info.pop(_AFTER_COMMIT, None)
             session.rollback()
             raise
         finally:
+            hooks = session.info.pop(_AFTER_COMMIT, [])
             session.close()
+        for fn in hooks:
+            fn()
 
     def dispose(self) -> None:
         self.engine.dispose()

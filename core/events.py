@@ -14,7 +14,9 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.db import utcnow
+from sqlalchemy.orm import Session
+
+from core.db import after_commit, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +105,16 @@ class EventBus:
         event = Event(name=name, data=data, conversation_id=conversation_id)
         self.publish(event)
         return event
+
+    def emit_after_commit(self, session: Session, name: str, conversation_id: str | None = None,
+                          **data: Any) -> Event:
+        """Publish once session commits: listeners re-read the database and must see the change."""
+        event = Event(name=name, data=data, conversation_id=conversation_id)
+        self.publish_after_commit(session, event)
+        return event
+
+    def publish_after_commit(self, session: Session, event: Event) -> None:
+        after_commit(session, lambda: self.publish(event))
 
     async def stream(self, predicate: Callable[[Event], bool]) -> AsyncIterator[Event]:
         """Yield matching events until the consumer stops iterating."""

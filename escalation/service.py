@@ -35,7 +35,7 @@ class HandoffResult:
 
 def _say(session: Session, bus: EventBus, conv: Conversation, sender: str, text: str, **meta: Any) -> Message:
     msg, _ = store.add_message(session, conv, sender, text, meta=meta)
-    bus.publish(Event(events.MESSAGE_CREATED, store.message_dict(msg), conversation_id=conv.id))
+    bus.publish_after_commit(session, Event(events.MESSAGE_CREATED, store.message_dict(msg), conversation_id=conv.id))
     return msg
 
 
@@ -182,7 +182,8 @@ def hand_off(
             f"told me. A person will get back to you by {describe(promised, tz)}. How would you like us to reach you?"
         )
         _say(session, bus, conv, Sender.SYSTEM, text, kind="case_opened", case_number=number, options=CONTACT_OPTIONS)
-        bus.emit(events.CASE_OPENED, conv.id, case_number=number, promised_by=promised.isoformat())
+        bus.emit_after_commit(session, events.CASE_OPENED, conv.id, case_number=number,
+                              promised_by=promised.isoformat())
         result = HandoffResult(None, None, None, None, None, number, promised, text)
     data = {
         "agent_id": result.agent_id,
@@ -190,9 +191,9 @@ def hand_off(
         "reason": decision.reason,
         "case_number": result.case_number,
     }
-    bus.emit(events.CONVERSATION_QUEUED, conv.id, **data)
+    bus.emit_after_commit(session, events.CONVERSATION_QUEUED, conv.id, **data)
     if result.agent_id is not None:
-        bus.emit(events.CONVERSATION_HANDED_OFF, conv.id, **data)
+        bus.emit_after_commit(session, events.CONVERSATION_HANDED_OFF, conv.id, **data)
     return result
 
 
@@ -218,7 +219,8 @@ def record_contact_choice(session: Session, conversation_id: str, text: str, bus
         kind="contact_choice",
         case_number=case.number,
     )
-    bus.emit(events.CASE_UPDATED, conv.id, case_number=case.number, contact_method=case.contact_method)
+    bus.emit_after_commit(session, events.CASE_UPDATED, conv.id, case_number=case.number,
+                          contact_method=case.contact_method)
     return True
 
 
@@ -250,7 +252,7 @@ def accept(session: Session, conversation_id: str, agent_id: int, bus: EventBus)
         kind="joined",
         agent_name=agent.display_name,
     )
-    bus.emit(events.CONVERSATION_ACCEPTED, conversation_id, agent_id=agent_id)
+    bus.emit_after_commit(session, events.CONVERSATION_ACCEPTED, conversation_id, agent_id=agent_id)
     return True
 
 
@@ -322,9 +324,8 @@ def transfer(
         kind="transfer",
         agent_name=target.display_name,
     )
-    bus.emit(
-        events.CONVERSATION_TRANSFERRED, conversation_id, agent_id=target.id, from_agent_id=from_agent_id, note=note
-    )
+    bus.emit_after_commit(session, events.CONVERSATION_TRANSFERRED, conversation_id, agent_id=target.id,
+                          from_agent_id=from_agent_id, note=note)
     return True
 
 
@@ -352,7 +353,7 @@ def hand_back(session: Session, conversation_id: str, agent_id: int, bus: EventB
         "You're back with our virtual assistant. Ask me anything else — or ask for a person at any time.",
         kind="handed_back",
     )
-    bus.emit(events.CONVERSATION_HANDED_BACK, conversation_id, agent_id=agent_id)
+    bus.emit_after_commit(session, events.CONVERSATION_HANDED_BACK, conversation_id, agent_id=agent_id)
     return True
 
 
@@ -370,5 +371,5 @@ def resolve(session: Session, conversation_id: str, agent_id: int, bus: EventBus
         f"{agent.display_name if agent else 'Our agent'} has marked this conversation as resolved. How did we do?",
         kind="rating_request",
     )
-    bus.emit(events.CONVERSATION_RESOLVED, conversation_id, agent_id=agent_id)
+    bus.emit_after_commit(session, events.CONVERSATION_RESOLVED, conversation_id, agent_id=agent_id)
     return True
