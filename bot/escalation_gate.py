@@ -19,10 +19,10 @@ class Gate:
 
     def check(self, session: Session, conversation_id: str, *, dialogue_available: bool) -> Any:
         """Assess the conversation's latest customer turn; return the escalation Decision."""
-        from escalation import CustomerFacts, assess, turns_from_messages
+        from escalation import CustomerFacts, assess, since_bot_resumed, turns_from_messages
 
         conv = store.get_conversation(session, conversation_id)
-        turns = turns_from_messages(store.list_messages(session, conversation_id))
+        turns = turns_from_messages(since_bot_resumed(store.list_messages(session, conversation_id)))
         if not turns:
             return None
         customer = CustomerFacts(

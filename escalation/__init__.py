@@ -16,7 +16,7 @@ from escalation.service import (
     transfer,
 )
 from escalation.settings import EscalationSettings
-from escalation.turns import CustomerFacts, Decision, Turn, turn_from_parse, turns_from_messages
+from escalation.turns import CustomerFacts, Decision, Turn, since_bot_resumed, turn_from_parse, turns_from_messages
 
 __all__ = [
     "CONTACT_OPTIONS",
@@ -32,6 +32,7 @@ __all__ = [
     "hand_off",
     "record_contact_choice",
     "resolve",
+    "since_bot_resumed",
     "transfer",
     "turn_from_parse",
     "turns_from_messages",

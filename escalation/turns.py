@@ -9,6 +9,9 @@ from typing import Any
 from crm import Message, Sender
 
 NOT_UNDERSTOOD = {"fallback", "no_answer", "clarify", "dialogue_down"}
+# System messages after which the bot owns the conversation afresh: what came before was settled
+# by a person, so it must not count towards a new handoff.
+BOT_RESUMES = {"handed_back", "rating_request", "rating_thanks"}
 
 
 @dataclass(frozen=True)
@@ -63,21 +66,36 @@ def turn_from_parse(text: str, parse: dict[str, Any], bot_kinds: Sequence[str] =
     )
 
 
+def since_bot_resumed(messages: Sequence[Message]) -> Sequence[Message]:
+    """Return the messages after the bot last took the conversation back (hand back, or a new start)."""
+    for i in range(len(messages) - 1, -1, -1):
+        m = messages[i]
+        if m.sender == Sender.SYSTEM and (m.meta or {}).get("kind") in BOT_RESUMES:
+            return messages[i + 1 :]
+    return messages
+
+
 def turns_from_messages(messages: Sequence[Message]) -> list[Turn]:
-    """Build turns from stored messages: each customer message with what the bot said after it."""
+    """Build turns from stored messages: each customer message with what the bot said after it.
+
+    Only the bot's own replies (and its being down) count as answers; handoff notices, agents'
+    messages and the like say nothing about whether the bot understood.
+    """
     turns: list[tuple[Message, list[str], bool]] = []
     for m in messages:
+        meta = m.meta or {}
+        kind = meta.get("kind")
         if m.sender == Sender.CUSTOMER:
             turns.append((m, [], False))
-        elif turns and m.sender in (Sender.BOT, Sender.SYSTEM):
-            kind = (m.meta or {}).get("kind")
-            if kind == "rating" and (m.meta or {}).get("helpful") is False:
-                msg, kinds, _ = turns[-1]
-                turns[-1] = (msg, kinds, True)
-            elif kind:
-                turns[-1][1].append(str(kind))
-            elif m.sender == Sender.BOT:
-                turns[-1][1].append("reply")
+        elif not turns:
+            continue
+        elif kind == "rating" and meta.get("helpful") is False:
+            msg, kinds, _ = turns[-1]
+            turns[-1] = (msg, kinds, True)
+        elif m.sender == Sender.BOT:
+            turns[-1][1].append(str(kind) if kind else "reply")
+        elif m.sender == Sender.SYSTEM and kind in NOT_UNDERSTOOD:
+            turns[-1][1].append(str(kind))
     return [turn_from_parse(m.text, m.parse or {}, kinds, nh) for m, kinds, nh in turns]
 
 
