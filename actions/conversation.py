@@ -8,6 +8,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 
 from actions.base import FirstlineAction
+from actions.knowledge import customer_segment, report_failure
 from bot import assist
 from bot.assist import Reply
 from bot.runtime import Runtime
@@ -44,4 +45,8 @@ class ActionFallback(FirstlineAction):
         return "action_fallback"
 
     def reply(self, rt: Runtime, tracker: Tracker) -> tuple[Reply | None, list[dict[str, Any]]]:
-        return assist.fallback(tracker.latest_message or {}), []
+        parse = tracker.latest_message or {}
+        query = parse.get("text") or ""
+        reply = assist.answer_or_fallback(rt.kb, query, customer_segment(rt, tracker), parse)
+        report_failure(rt, tracker, query, reply)
+        return reply, []

@@ -13,20 +13,30 @@ from bot.runtime import Runtime
 from core.events import events
 
 
+def customer_segment(rt: Runtime, tracker: Tracker) -> str:
+    """Return the segment slot, or the customer's segment from the records."""
+    segment = tracker.get_slot("segment")
+    if not segment:
+        from crm import store
+
+        with rt.db.session() as s:
+            segment = store.get_conversation(s, tracker.sender_id).customer.segment
+    return str(segment or "residential")
+
+
+def report_failure(rt: Runtime, tracker: Tracker, query: str, reply: Reply) -> None:
+    """Announce that retrieval gave no answer (clarify, no answer, not understood)."""
+    if reply.kind != "kb_answer":
+        rt.bus.emit(events.RETRIEVAL_FAILED, tracker.sender_id, query=query, kind=reply.kind,
+                    score=reply.meta.get("score"))
+
+
 class ActionAnswer(FirstlineAction):
     def name(self) -> str:
         return "action_answer"
 
     def reply(self, rt: Runtime, tracker: Tracker) -> tuple[Reply | None, list[dict[str, Any]]]:
         query = (tracker.latest_message or {}).get("text") or ""
-        segment = tracker.get_slot("segment")
-        if not segment:
-            from crm import store
-
-            with rt.db.session() as s:
-                segment = store.get_conversation(s, tracker.sender_id).customer.segment
-        reply = assist.answer(rt.kb, query, segment or "residential")
-        if reply.kind != "kb_answer":
-            rt.bus.emit(events.RETRIEVAL_FAILED, tracker.sender_id, query=query, kind=reply.kind,
-                        score=reply.meta.get("score"))
+        reply = assist.answer(rt.kb, query, customer_segment(rt, tracker))
+        report_failure(rt, tracker, query, reply)
         return reply, []

@@ -126,6 +126,22 @@ def no_answer(score: float | None = None) -> Reply:
     )
 
 
+def answer_or_fallback(kb: Any, query: str, segment: str, parse: dict[str, Any]) -> Reply:
+    """For a message no intent fits: answer from the knowledge base when it holds a good answer
+    (or ask which of two close articles is meant); otherwise say honestly it was not understood.
+
+    The knowledge base grows faster than the intents do (new articles, drafts from the gaps report),
+    so un-modelled questions try it first.
+    """
+    reply = answer(kb, query, segment)
+    if reply.kind != "no_answer":
+        return reply
+    understood = fallback(parse)
+    if "score" in reply.meta:
+        understood.meta["score"] = reply.meta["score"]
+    return understood
+
+
 def fallback(parse: dict[str, Any]) -> Reply:
     """Say honestly that the message wasn't understood, offering the two likeliest topics."""
     ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") in INTENT_LABELS][:2]
