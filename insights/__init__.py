@@ -3,6 +3,6 @@
 Uses crm (the recorded conversations) and core (the embedder); imports nothing else of ours.
 """
 
-from insights.gaps import Cluster, FailedQuestion, cluster_questions, failed_questions, nlu_yaml
+from insights.gaps import Cluster, FailedQuestion, cluster_questions, failed_questions, nlu_yaml, questions_by_id
 
-__all__ = ["Cluster", "FailedQuestion", "cluster_questions", "failed_questions", "nlu_yaml"]
+__all__ = ["Cluster", "FailedQuestion", "cluster_questions", "failed_questions", "nlu_yaml", "questions_by_id"]

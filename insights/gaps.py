@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.embedding import Embedder
 from crm import Handoff, Message, Sender
 
+KEY_IDS = 50
 NO_ANSWER_KINDS = {"no_answer": "no answer", "fallback": "not understood", "clarify": "unclear"}
 
 
@@ -33,24 +35,36 @@ class Cluster:
     count: int
     reasons: dict[str, int]
     examples: list[str]
-    message_ids: list[int] = field(default_factory=list)
+    message_ids: list[int] = field(default_factory=list)  # most typical first
+
+    @property
+    def key(self) -> str:
+        """Return a stable name for the cluster, for forms that act on it: its most typical message ids.
+
+        A list position would change whenever a new failure arrives between showing and posting.
+        """
+        return ",".join(str(i) for i in self.message_ids[:KEY_IDS])
 
 
 def failed_questions(
     session: Session, *, since: datetime | None = None, low_confidence: float = 0.5, limit: int = 5000
 ) -> list[FailedQuestion]:
-    """Return customer messages whose answer failed, each once with its most telling reason."""
+    """Return recent customer messages whose answer failed, each once with its most telling reason.
+
+    Reads the newest limit*4 customer and bot messages (the report is about what fails now).
+    """
     q = select(Message).where(Message.sender.in_([Sender.CUSTOMER, Sender.BOT]))
     if since is not None:
         q = q.where(Message.created_at >= since)
-    rows = session.scalars(q.order_by(Message.conversation_id, Message.id).limit(limit * 4)).all()
-    handoff_at = {h.conversation_id: h.created_at for h in session.scalars(select(Handoff))}
+    newest = session.scalars(q.order_by(Message.id.desc()).limit(limit * 4)).all()
+    rows = sorted(newest, key=lambda m: (m.conversation_id, m.id))
     found: dict[int, FailedQuestion] = {}
     last_customer: dict[str, Message] = {}
-    answered_by: dict[int, Message] = {}  # kb answer message id -> the customer question it answered
+    asked: dict[str, list[Message]] = {}  # conversation -> its customer messages, oldest first
     for m in rows:
         if m.sender == Sender.CUSTOMER:
             last_customer[m.conversation_id] = m
+            asked.setdefault(m.conversation_id, []).append(m)
             continue
         question = last_customer.get(m.conversation_id)
         if question is None:
@@ -60,7 +74,6 @@ def failed_questions(
         if kind in NO_ANSWER_KINDS:
             reason = NO_ANSWER_KINDS[kind]
         elif kind == "kb_answer":
-            answered_by[m.id] = question
             if (m.meta or {}).get("helpful") is False:
                 reason = "didn't help"
             elif float((m.meta or {}).get("score") or 1.0) < low_confidence:
@@ -69,14 +82,31 @@ def failed_questions(
             found[question.id] = FailedQuestion(
                 question.id, question.conversation_id, question.text, reason, question.created_at
             )
-    for cid, at in handoff_at.items():  # the question that ended with a person
-        candidates = [
-            m for m in rows if m.conversation_id == cid and m.sender == Sender.CUSTOMER and m.created_at <= at
-        ]
-        if candidates and candidates[-1].id not in found:
-            m = candidates[-1]
+    for cid, at in _handoffs(session, list(asked)):  # the question that ended with a person
+        msgs = asked[cid]
+        n = bisect.bisect_right([m.created_at for m in msgs], at)
+        if n and msgs[n - 1].id not in found:
+            m = msgs[n - 1]
             found[m.id] = FailedQuestion(m.id, cid, m.text, "handoff", m.created_at)
-    return sorted(found.values(), key=lambda f: f.message_id)[:limit]
+    return sorted(found.values(), key=lambda f: f.message_id)[-limit:]
+
+
+def _handoffs(session: Session, conversation_ids: list[str], chunk: int = 500) -> list[tuple[str, datetime]]:
+    """Return (conversation, time) of the handoffs in these conversations only."""
+    out: list[tuple[str, datetime]] = []
+    for i in range(0, len(conversation_ids), chunk):
+        part = conversation_ids[i : i + chunk]
+        out += [(cid, at) for cid, at in session.execute(
+            select(Handoff.conversation_id, Handoff.created_at).where(Handoff.conversation_id.in_(part)))]
+    return out
+
+
+def questions_by_id(session: Session, message_ids: Sequence[int]) -> list[str]:
+    """Return the distinct texts of these customer messages, in the order given (a cluster's examples)."""
+    ids = list(dict.fromkeys(int(i) for i in message_ids))
+    rows = {m.id: m.text for m in session.scalars(
+        select(Message).where(Message.id.in_(ids), Message.sender == Sender.CUSTOMER))}
+    return list(dict.fromkeys(rows[i] for i in ids if i in rows))
 
 
 def cluster_questions(

@@ -55,3 +55,43 @@ def test_nlu_yaml_is_rasa_training_data() -> None:
     data = yaml.safe_load(nlu_yaml("billing_question", ["can I pay in  bitcoin", "crypto payments?"]))
     assert data == {"version": "3.1", "nlu": [{"intent": "billing_question",
                                                "examples": "- can I pay in bitcoin\n- crypto payments?\n"}]}
+
+
+def test_failed_questions_over_the_limit_keeps_the_newest(db: Database) -> None:
+    with db.session() as s:
+        first, second = sorted([factories.conversation(s), factories.conversation(s)], key=lambda c: c.id)
+        for n in range(3):  # older failures, in the conversation whose id sorts first
+            store.add_message(s, first, Sender.CUSTOMER, f"old question {n}")
+            store.add_message(s, first, Sender.BOT, "…", meta={"kind": "no_answer"})
+        store.add_message(s, second, Sender.CUSTOMER, "newest question")
+        store.add_message(s, second, Sender.BOT, "…", meta={"kind": "fallback"})
+    with db.session() as s:
+        assert [f.text for f in failed_questions(s, limit=1)] == ["newest question"]
+
+
+def test_failed_questions_handoff_takes_the_last_question_before_it(db: Database) -> None:
+    from datetime import timedelta
+
+    with db.session() as s:
+        conv = factories.conversation(s)
+        asked, _ = store.add_message(s, conv, Sender.CUSTOMER, "my line is dead")
+        later, _ = store.add_message(s, conv, Sender.CUSTOMER, "thanks, bye")
+        later.created_at = asked.created_at + timedelta(minutes=5)
+        s.add(Handoff(conversation_id=conv.id, trigger="asked_for_human", reason="asked",
+                      created_at=asked.created_at + timedelta(minutes=1)))
+        factories.conversation(s)  # a conversation without messages or handoffs changes nothing
+    with db.session() as s:
+        assert [(f.text, f.reason) for f in failed_questions(s)] == [("my line is dead", "handoff")]
+
+
+def test_questions_by_id_keeps_order_and_skips_bot_messages(db: Database) -> None:
+    from insights import questions_by_id
+
+    with db.session() as s:
+        conv = factories.conversation(s)
+        a, _ = store.add_message(s, conv, Sender.CUSTOMER, "first")
+        b, _ = store.add_message(s, conv, Sender.BOT, "a bot line")
+        c, _ = store.add_message(s, conv, Sender.CUSTOMER, "second")
+        ids = [c.id, b.id, a.id, c.id, 10**9]
+    with db.session() as s:
+        assert questions_by_id(s, ids) == ["second", "first"]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,6 +102,40 @@ def test_try_a_question_shows_both_retrievers(admin: TestClient) -> None:
     page = admin.get("/admin/try?q=reset+my+password").text
     assert 'id="mode-dense"' in page and 'id="mode-bm25"' in page and 'id="mode-hybrid"' in page
     assert "Resetting your My Account password" in page
+    for mode in ("hybrid", "dense", "bm25"):
+        table = page.split(f'id="mode-{mode}"', 1)[1].split("</table>", 1)[0]
+        scores = re.findall(r'data-article="([^"]+)" data-score="([^"]+)" data-dense="([^"]+)" data-bm25="([^"]+)"',
+                            table)
+        assert scores, mode
+        assert all(0.0 <= float(p) <= 1.0 and -1.0 <= float(d) <= 1.0 and float(b) >= 0.0 for _, p, d, b in scores)
+        # the bm25 ranking holds only passages BM25 retrieved; the others show BM25 where it exists
+        if mode == "bm25":
+            assert all(float(b) > 0 for *_, b in scores)
+    assert any(float(b) > 0 for *_, b in re.findall(r'data-bm25="([^"]+)"', page))
+
+
+def test_try_a_question_shows_the_route_the_dialogue_takes(admin: TestClient) -> None:
+    page = admin.get("/admin/try?q=reset+my+password").text  # FakeNLU: password_reset
+    assert '<code id="route-action">action_answer</code>' in page and 'id="route-kind">kb_answer<' in page
+    page = admin.get("/admin/try?q=how+do+I+move+home").text  # FakeNLU: nlu_fallback
+    assert '<code id="route-action">action_fallback</code>' in page
+    # the knowledge base, not "didn't understand": two close articles, so it asks which one
+    assert "tries the knowledge base first" in page and 'id="route-kind">clarify<' in page
+    assert "Moving home" in page.split('id="route-kind"', 1)[1].split("</blockquote>", 1)[0]
+    page = admin.get("/admin/try?q=hello+there").text  # greet: not a knowledge-base answer
+    assert '<code id="route-action">action_greet</code>' in page and 'id="route-kind"' not in page
+
+
+def _failures(db: Database, *texts: str) -> None:
+    with db.session() as s:
+        conv = factories.conversation(s)
+        for text in texts:
+            store.add_message(s, conv, Sender.CUSTOMER, text)
+            store.add_message(s, conv, Sender.BOT, "…", meta={"kind": "no_answer"})
+
+
+def _keys(page: str) -> list[str]:
+    return re.findall(r'name="key" value="([^"]*)"', page)[::2]  # two forms per cluster
 
 
 def test_gaps_report_clusters_failures_and_turns_them_into_work(
@@ -109,17 +144,36 @@ def test_gaps_report_clusters_failures_and_turns_them_into_work(
     import web.routes.admin as admin_routes
 
     monkeypatch.setattr(admin_routes, "NLU_DIR", tmp_path)
-    with db.session() as s:
-        conv = factories.conversation(s)
-        for text in ("can I pay with bitcoin", "can I pay with bitcoin please"):
-            store.add_message(s, conv, Sender.CUSTOMER, text)
-            store.add_message(s, conv, Sender.BOT, "…", meta={"kind": "no_answer"})
+    _failures(db, "can I pay with bitcoin", "can I pay with bitcoin please")
     page = admin.get("/admin/gaps").text
     assert "can I pay with bitcoin" in page and "no answer: 2" in page
-    r = admin.post("/admin/gaps/0/draft", follow_redirects=False)
+    key = _keys(page)[0]
+    r = admin.post("/admin/gaps/draft", data={"key": key}, follow_redirects=False)
     assert r.headers["location"].startswith("/admin/articles/draft-can-i-pay-with-bitcoin")
-    r = admin.post("/admin/gaps/0/nlu", data={"intent": "billing_question"}, follow_redirects=False)
+    r = admin.post("/admin/gaps/nlu", data={"key": key, "intent": "billing_question"}, follow_redirects=False)
     assert r.status_code == 303
     text = (tmp_path / "from_gaps_billing_question.yml").read_text()
     assert "- can I pay with bitcoin\n" in text and "- can I pay with bitcoin please\n" in text
-    assert admin.post("/admin/gaps/0/nlu", data={"intent": "not_an_intent"}).status_code == 422
+    assert admin.post("/admin/gaps/nlu", data={"key": key, "intent": "not_an_intent"}).status_code == 422
+    assert admin.post("/admin/gaps/draft", data={"key": "999999"}).status_code == 404
+
+
+def test_gap_actions_act_on_the_cluster_shown_even_when_the_report_changed(admin: TestClient, db: Database) -> None:
+    _failures(db, "router light blinking orange")
+    key = _keys(admin.get("/admin/gaps").text)[0]
+    _failures(db, "can I pay with bitcoin", "can I pay with bitcoin please", "pay with bitcoin")  # now first
+    r = admin.post("/admin/gaps/draft", data={"key": key}, follow_redirects=False)
+    assert r.headers["location"] == "/admin/articles/draft-router-light-blinking-orange"
+
+
+def test_gap_draft_with_tag_like_customer_text_makes_a_plain_draft(admin: TestClient, db: Database) -> None:
+    _failures(db, "why is my <b>bill</b> so high <script>alert(1)</script>")
+    r = admin.post("/admin/gaps/draft", data={"key": _keys(admin.get("/admin/gaps").text)[0]},
+                   follow_redirects=False)
+    assert (r.status_code, r.headers["location"]) == (303, "/admin/articles/draft-why-is-my-bill-so-high-alert-1")
+    with db.session() as s:
+        a = ArticleRepository().get(s, "draft-why-is-my-bill-so-high-alert-1")
+        assert (a.title, a.status) == ("why is my bill so high alert(1)", "draft")
+        assert "- why is my &lt;b&gt;bill&lt;/b&gt; so high &lt;script&gt;alert(1)&lt;/script&gt;" in a.body
+    html = admin.get("/admin/articles/draft-why-is-my-bill-so-high-alert-1").text
+    assert "<script>alert(1)</script>" not in html

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -182,16 +183,45 @@ def preview(user: Admin, body: Annotated[str, Form(max_length=60000)] = "") -> H
     return HTMLResponse(render_markdown(body))
 
 
+RULES = Path(__file__).resolve().parents[2] / "data" / "rules.yml"
+
+
+@functools.cache
+def rule_actions() -> dict[str, str]:
+    """Return the action data/rules.yml runs for each intent (what the dialogue does after the parse)."""
+    import yaml
+
+    out: dict[str, str] = {}
+    for rule in (yaml.safe_load(RULES.read_text(encoding="utf-8")) or {}).get("rules") or []:
+        steps = rule.get("steps") or []
+        if len(steps) >= 2 and "intent" in steps[0] and "action" in steps[1]:
+            out.setdefault(str(steps[0]["intent"]), str(steps[1]["action"]))
+    return out
+
+
 @router.get("/try", response_class=HTMLResponse)
 def try_question(request: Request, user: Admin, q: str = "", segment: str = "residential") -> Response:
+    from bot import assist
+
     rt = rt_of(request)
     result: dict[str, Any] | None = None
     q = q.strip()[:500]
     if q and rt.kb is not None:
         segment = segment if segment in ("residential", "business") else "residential"
+        parse = rt.nlu.parse(q)
+        intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
+        action = rule_actions().get(intent)
+        # What the customer would get follows the route the dialogue takes after the parse.
+        if action == "action_answer":
+            reply = assist.answer(rt.kb, q, segment)
+        elif action == "action_fallback":
+            reply = assist.answer_or_fallback(rt.kb, q, segment, parse)
+        else:
+            reply = None
         answer = rt.kb.answer(q, segment=segment)
         modes = {m: rt.kb.search(q, segment=segment, mode=m) for m in ("hybrid", "dense", "bm25")}
-        result = {"answer": answer, "modes": modes, "parse": rt.nlu.parse(q)}
+        result = {"answer": answer, "modes": modes, "parse": parse, "intent": intent, "action": action,
+                  "reply": reply}
     return page(request, "admin_try.html", user, q=q, segment=segment, result=result)
 
 
@@ -206,44 +236,71 @@ def _clusters(rt: Runtime) -> list[Any]:
 
 @router.get("/gaps", response_class=HTMLResponse)
 def gaps(request: Request, user: Admin, done: str = "") -> Response:
+    return _gaps_page(request, user, done=done)
+
+
+def _gaps_page(request: Request, user: StaffUser, status_code: int = 200, done: str = "", error: str = "") -> Response:
     rt = rt_of(request)
     intents = sorted(getattr(rt.nlu, "intents", []) or [])
-    return page(request, "admin_gaps.html", user, clusters=_clusters(rt), intents=intents, done=done)
+    return page(request, "admin_gaps.html", user, status_code, clusters=_clusters(rt), intents=intents, done=done,
+                error=error)
 
 
-@router.post("/gaps/{index}/draft")
-def gap_to_draft(request: Request, user: Admin, index: int) -> RedirectResponse:
+def _cluster_examples(rt: Runtime, key: str, limit: int = 5) -> list[str]:
+    """Return the questions a posted cluster key names (its message ids), most typical first."""
+    from insights import questions_by_id
+
+    ids = [int(p) for p in key.split(",") if p.strip().isdigit()]
+    with rt.db.session() as s:
+        texts = questions_by_id(s, ids)
+    if not texts:
+        raise HTTPException(404, "no such cluster (the report changed; reload it)")
+    return texts[:limit]
+
+
+def _plain(text: str) -> str:
+    """Return customer text as a plain one-line title: tag-like text removed (titles hold no HTML)."""
+    import re
+
+    return " ".join(re.sub(r"<[^>]*>?", " ", text).split())
+
+
+def _inert(text: str) -> str:
+    """Return customer text as Markdown that shows it literally (no raw HTML reaches the body check)."""
+    return " ".join(text.split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@router.post("/gaps/draft")
+def gap_to_draft(request: Request, user: Admin, key: Annotated[str, Form(max_length=2000)]) -> Response:
     """Turn a cluster of unanswered questions into a draft article to write."""
     import re
 
     from knowledge_base import ArticleError
+    from knowledge_base.models import Article
 
     rt = rt_of(request)
-    clusters = _clusters(rt)
-    if not 0 <= index < len(clusters):
-        raise HTTPException(404, "no such cluster (the report changed; reload it)")
-    c = clusters[index]
-    base = re.sub(r"[^a-z0-9]+", "-", c.label.lower()).strip("-")[:60] or "new-article"
-    questions = "\n".join(f"- {e}" for e in c.examples)
+    examples = _cluster_examples(rt, key)
+    title = _plain(examples[0])[:200].strip() or "Answer to a common question"
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:60].strip("-") or "new-article"
+    questions = "\n".join(f"- {_inert(e)}" for e in examples)
     body = f"## Answer\nWrite the answer here.\n\n## Customers asked\n{questions}\n"
-    with rt.db.session() as s:
-        aid, n = f"draft-{base}", 1
-        from knowledge_base.models import Article
-
-        while s.get(Article, aid) is not None:
-            n += 1
-            aid = f"draft-{base}-{n}"
-        try:
-            repo().create(s, {"id": aid[:80], "title": c.label[:200], "tags": ["from-gaps"], "audience": "all",
+    try:
+        with rt.db.session() as s:
+            aid, n = f"draft-{base}", 1
+            while s.get(Article, aid) is not None:
+                n += 1
+                aid = f"draft-{base}-{n}"
+            repo().create(s, {"id": aid, "title": title, "tags": ["from-gaps"], "audience": "all",
                               "status": "draft", "body": body}, user.username)
-        except ArticleError as exc:
-            raise HTTPException(422, f"{exc.field}: {exc.message}") from exc
-    return RedirectResponse(f"/admin/articles/{aid[:80]}", 303)
+    except ArticleError as exc:
+        return _gaps_page(request, user, 422, error=f"Could not draft {exc.article}: {exc.field}: {exc.message}")
+    return RedirectResponse(f"/admin/articles/{aid}", 303)
 
 
-@router.post("/gaps/{index}/nlu")
+@router.post("/gaps/nlu")
 def gap_to_nlu(
-    request: Request, user: Admin, index: int, intent: Annotated[str, Form(max_length=64)]
+    request: Request, user: Admin, key: Annotated[str, Form(max_length=2000)],
+    intent: Annotated[str, Form(max_length=64)],
 ) -> RedirectResponse:
     """Add a cluster's questions as training examples for an intent (used at the next NLU training)."""
     from insights import nlu_yaml
@@ -252,9 +309,7 @@ def gap_to_nlu(
     known = set(getattr(rt.nlu, "intents", []) or [])
     if intent not in known:
         raise HTTPException(422, f"unknown intent {intent!r}")
-    clusters = _clusters(rt)
-    if not 0 <= index < len(clusters):
-        raise HTTPException(404, "no such cluster (the report changed; reload it)")
+    examples = _cluster_examples(rt, key)
     import yaml
 
     target = NLU_DIR / f"from_gaps_{intent}.yml"
@@ -263,7 +318,7 @@ def gap_to_nlu(
         doc = yaml.safe_load(target.read_text(encoding="utf-8")) or {}
         for item in doc.get("nlu") or []:
             have += [ln.strip()[2:] for ln in str(item.get("examples", "")).splitlines() if ln.strip().startswith("- ")]
-    new = [" ".join(e.split()) for e in clusters[index].examples if " ".join(e.split()) not in have]
+    new = list(dict.fromkeys(" ".join(e.split()) for e in examples if " ".join(e.split()) not in have))
     if new:
         tmp = target.with_suffix(".tmp")
         tmp.write_text(nlu_yaml(intent, have + new), encoding="utf-8")
