@@ -9,12 +9,13 @@ from crm import Agent
 from escalation.hours import is_working
 
 
-def available(agent: Agent, load: Mapping[int, int], now: datetime) -> bool:
+def available(agent: Agent, load: Mapping[int, int], now: datetime, *, full_ok: bool = False) -> bool:
+    """Online, inside working hours and (unless full_ok) with room for another chat."""
     return (
         agent.status == "online"
         and agent.role == "agent"
         and is_working(agent.working_hours or {}, agent.timezone or "UTC", now)
-        and load.get(agent.id, 0) < agent.capacity
+        and (full_ok or load.get(agent.id, 0) < agent.capacity)
     )
 
 
@@ -28,9 +29,14 @@ def choose_agent(
     now: datetime,
     team: str | None = None,
     exclude: int | None = None,
+    full_ok: bool = False,
 ) -> Agent | None:
-    """Return who should take this conversation, or None when nobody can now."""
-    pool = [a for a in agents if available(a, load, now) and a.id != exclude and (team is None or a.team == team)]
+    """Return who should take this conversation, or None when nobody can now.
+
+    full_ok also considers agents at capacity (the customer then queues for them).
+    """
+    pool = [a for a in agents
+            if available(a, load, now, full_ok=full_ok) and a.id != exclude and (team is None or a.team == team)]
     if not pool:
         return None
     if customer_last_agent_id is not None and team is None:

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import utcnow
-from core.events import Event, EventBus, events
-from crm import Agent, Case, Conversation, ConversationStatus, Handoff, Message, Sender, store
-from escalation.hours import describe, next_follow_up
+from core.events import EventBus, events
+from crm import Agent, Conversation, ConversationStatus, Handoff, Message, Sender, store
+from escalation.cases import open_case, say
 from escalation.packet import build_packet
+from escalation.queue import expected_wait, open_count, queued_for
 from escalation.routing import choose_agent
 from escalation.settings import EscalationSettings
+from escalation.triggers import CHITCHAT
 from escalation.turns import Decision
-
-CONTACT_OPTIONS = ["Email me", "Call me", "Reply here in the chat"]
 
 
 @dataclass
@@ -33,12 +34,6 @@ class HandoffResult:
     customer_message: str
 
 
-def _say(session: Session, bus: EventBus, conv: Conversation, sender: str, text: str, **meta: Any) -> Message:
-    msg, _ = store.add_message(session, conv, sender, text, meta=meta)
-    bus.publish_after_commit(session, Event(events.MESSAGE_CREATED, store.message_dict(msg), conversation_id=conv.id))
-    return msg
-
-
 def _load(session: Session) -> dict[int, int]:
     rows = session.execute(
         select(Conversation.assigned_agent_id, func.count())
@@ -49,31 +44,44 @@ def _load(session: Session) -> dict[int, int]:
 
 
 def _last_agent(session: Session, conv: Conversation) -> int | None:
+    """The agent who last took one of this customer's conversations (this one included)."""
     return session.scalar(
-        select(Conversation.assigned_agent_id)
-        .where(
-            Conversation.customer_id == conv.customer_id,
-            Conversation.id != conv.id,
-            Conversation.assigned_agent_id.is_not(None),
-        )
-        .order_by(Conversation.created_at.desc())
+        select(Handoff.agent_id)
+        .join(Conversation, Conversation.id == Handoff.conversation_id)
+        .where(Conversation.customer_id == conv.customer_id, Handoff.accepted_at.is_not(None))
+        .order_by(Handoff.accepted_at.desc())
         .limit(1)
     )
 
 
-def _wait(session: Session, agent: Agent, s: EscalationSettings) -> tuple[int, int]:
-    ahead = (
-        session.scalar(
-            select(func.count())
-            .select_from(Conversation)
-            .where(Conversation.status == ConversationStatus.QUEUED, Conversation.assigned_agent_id == agent.id)
-        )
-        or 0
+# Intents that say nothing about which skill the customer needs.
+NOT_A_TOPIC = CHITCHAT | {"request_human", "nlu_fallback", "out_of_scope"}
+
+
+def _topic(session: Session, conv: Conversation) -> str | None:
+    """The customer's latest intent that names a topic (for matching skills), if any."""
+    intents = session.scalars(
+        select(Message.intent)
+        .where(Message.conversation_id == conv.id, Message.sender == Sender.CUSTOMER, Message.intent.is_not(None))
+        .order_by(Message.id.desc())
+        .limit(20)
     )
-    position = int(ahead) + 1
-    busy = _load(session).get(agent.id, 0)
-    waiting = 0 if busy < agent.capacity and ahead == 0 else position * s.seconds_per_queued_chat
-    return position, int(waiting)
+    return next((i for i in intents if i not in NOT_A_TOPIC), None)
+
+
+def _wait(session: Session, agent: Agent, s: EscalationSettings) -> tuple[int, int]:
+    position = len(queued_for(session, agent.id)) + 1
+    return position, expected_wait(agent, position, open_count(session, agent.id), s)
+
+
+def _joining_text(agent: Agent, position: int, wait: int) -> str:
+    team_part = f" from {agent.team}" if agent.team else ""
+    if wait == 0:
+        return (f"{agent.display_name}{team_part} will join you in a moment. They can see everything "
+                "we've talked about, so you won't need to repeat anything.")
+    first = agent.display_name.split()[0]
+    return (f"{agent.display_name}{team_part} will join you shortly. You're number {position} in {first}'s "
+            f"queue; expected wait {minutes(wait)}. They can see everything we've talked about.")
 
 
 def minutes(seconds: int) -> str:
@@ -102,21 +110,10 @@ def hand_off(
         return None
     agents = list(session.scalars(select(Agent)))
     load = _load(session)
-    last_customer = session.scalar(
-        select(Message)
-        .where(Message.conversation_id == conv.id, Message.sender == Sender.CUSTOMER)
-        .order_by(Message.id.desc())
-    )
-    intent = last_customer.intent if last_customer else None
-    agent = choose_agent(
-        agents,
-        customer_last_agent_id=_last_agent(session, conv),
-        intent=intent,
-        language="en",
-        load=load,
-        now=now,
-        team=team,
-    )
+    pick = partial(choose_agent, agents, customer_last_agent_id=_last_agent(session, conv),
+                   intent=_topic(session, conv), language=s.language, load=load, now=now, team=team)
+    # Everyone at capacity: queue for the least loaded person while the wait stays bearable.
+    agent = pick() or pick(full_ok=True)
     position = wait = None
     if agent is not None:
         position, wait = _wait(session, agent, s)
@@ -133,6 +130,16 @@ def hand_off(
         handoff_reason=decision.reason,
     ):
         return None  # someone else changed it a moment ago
+    if agent is not None:
+        assert position is not None and wait is not None
+        text = _joining_text(agent, position, wait)
+        say(session, bus, conv, Sender.SYSTEM, text, kind="handoff", agent_name=agent.display_name,
+            queue_position=position, expected_wait_seconds=wait)
+        result = HandoffResult(agent.id, agent.display_name, agent.team, position, wait, None, None, text)
+    else:
+        case = open_case(session, conv, agents, packet["summary"], decision.reason or "", bus, s, now)
+        packet["case"] = {"number": case.number, "promised_by": case.promised_by.isoformat()}
+        result = HandoffResult(None, None, None, None, None, case.number, case.promised_by, case.text)
     session.add(
         Handoff(
             conversation_id=conv.id,
@@ -142,49 +149,6 @@ def hand_off(
             packet=packet,
         )
     )
-    if agent is not None:
-        assert position is not None and wait is not None
-        team_part = f" from {agent.team}" if agent.team else ""
-        first = agent.display_name.split()[0]
-        if wait == 0:
-            text = (f"{agent.display_name}{team_part} will join you in a moment. They can see everything "
-                    "we've talked about, so you won't need to repeat anything.")
-        else:
-            text = (
-                f"{agent.display_name}{team_part} will join you shortly. You're number {position} in {first}'s "
-                f"queue; expected wait {minutes(wait)}. They can see everything we've talked about."
-            )
-        _say(session, bus, conv, Sender.SYSTEM, text, kind="handoff", agent_name=agent.display_name)
-        result = HandoffResult(agent.id, agent.display_name, agent.team, position, wait, None, None, text)
-    else:
-        tz = next((a.timezone for a in agents if a.timezone), "UTC")
-        promised = next_follow_up(
-            now,
-            [(a.working_hours or {}, a.timezone or "UTC") for a in agents if a.role == "agent"],
-            timedelta(minutes=s.follow_up_margin_minutes),
-        )
-        number = store.next_case_number(session)
-        title = packet["summary"][:300]
-        session.add(
-            Case(
-                number=number,
-                customer_id=conv.customer_id,
-                conversation_id=conv.id,
-                title=title,
-                status="open",
-                promised_by=promised,
-                notes=f"Opened automatically: {decision.reason}",
-            )
-        )
-        session.flush()
-        text = (
-            f"Our team isn't available to chat right now, so I've opened case {number} with everything you've "
-            f"told me. A person will get back to you by {describe(promised, tz)}. How would you like us to reach you?"
-        )
-        _say(session, bus, conv, Sender.SYSTEM, text, kind="case_opened", case_number=number, options=CONTACT_OPTIONS)
-        bus.emit_after_commit(session, events.CASE_OPENED, conv.id, case_number=number,
-                              promised_by=promised.isoformat())
-        result = HandoffResult(None, None, None, None, None, number, promised, text)
     data = {
         "agent_id": result.agent_id,
         "trigger": decision.trigger,
@@ -197,31 +161,52 @@ def hand_off(
     return result
 
 
-def record_contact_choice(session: Session, conversation_id: str, text: str, bus: EventBus) -> bool:
-    """If the customer just picked how to be reached for their new case, note it and say so."""
+def reroute(session: Session, conversation_id: str, bus: EventBus, *, now: datetime | None = None,
+            settings: EscalationSettings | None = None) -> HandoffResult | None:
+    """Find someone else for a customer waiting for an agent who has gone away; failing that, open a case.
+
+    Returns None when the conversation is no longer waiting for a named agent.
+    """
+    s = settings or EscalationSettings()
+    now = now or utcnow()
     conv = store.get_conversation(session, conversation_id)
-    choice = next((o for o in CONTACT_OPTIONS if o.lower() == text.strip().lower()), None)
-    if choice is None:
-        return False
-    case = session.scalar(
-        select(Case).where(Case.conversation_id == conv.id, Case.status == "open").order_by(Case.id.desc())
-    )
-    if case is None or case.contact_method:
-        return False
-    case.contact_method = {"Email me": "email", "Call me": "phone"}.get(choice, "chat")
-    how = {"email": "by email", "phone": "by phone", "chat": "here in the chat"}[case.contact_method]
-    _say(
-        session,
-        bus,
-        conv,
-        Sender.SYSTEM,
-        f"Thanks — we'll get back to you {how} about case {case.number}.",
-        kind="contact_choice",
-        case_number=case.number,
-    )
-    bus.emit_after_commit(session, events.CASE_UPDATED, conv.id, case_number=case.number,
-                          contact_method=case.contact_method)
-    return True
+    if conv.status != ConversationStatus.QUEUED or conv.assigned_agent_id is None:
+        return None
+    gone = session.get(Agent, conv.assigned_agent_id)
+    gone_name = gone.display_name if gone else "Your agent"
+    agents = list(session.scalars(select(Agent)))
+    pick = partial(choose_agent, agents, customer_last_agent_id=None, intent=_topic(session, conv),
+                   language=s.language, load=_load(session), now=now, exclude=conv.assigned_agent_id)
+    agent = pick() or pick(full_ok=True)
+    position = wait = None
+    if agent is not None:
+        position, wait = _wait(session, agent, s)
+        if wait > s.wait_limit_seconds:
+            agent = None
+    if not store.set_status(session, conversation_id, ConversationStatus.QUEUED, expected_version=conv.version,
+                            expected_status=[ConversationStatus.QUEUED], assigned_agent_id=agent.id if agent else None):
+        return None
+    last = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc()))
+    packet = dict(last.packet) if last else {}
+    reason = f"{gone_name} became unavailable before accepting"
+    if agent is not None:
+        assert position is not None and wait is not None
+        text = f"{gone_name} isn't available after all. " + _joining_text(agent, position, wait)
+        say(session, bus, conv, Sender.SYSTEM, text, kind="handoff", agent_name=agent.display_name,
+            queue_position=position, expected_wait_seconds=wait)
+        result = HandoffResult(agent.id, agent.display_name, agent.team, position, wait, None, None, text)
+    else:
+        case = open_case(session, conv, agents, str(packet.get("summary") or conv.handoff_reason or "Chat"),
+                         reason, bus, s, now)
+        packet["case"] = {"number": case.number, "promised_by": case.promised_by.isoformat()}
+        result = HandoffResult(None, None, None, None, None, case.number, case.promised_by, case.text)
+    session.add(Handoff(conversation_id=conv.id, trigger="reroute", reason=reason,
+                        agent_id=agent.id if agent else None, packet=packet))
+    data = {"agent_id": result.agent_id, "trigger": "reroute", "reason": reason, "case_number": result.case_number}
+    bus.emit_after_commit(session, events.CONVERSATION_QUEUED, conv.id, **data)
+    if result.agent_id is not None:
+        bus.emit_after_commit(session, events.CONVERSATION_HANDED_OFF, conv.id, **data)
+    return result
 
 
 def accept(session: Session, conversation_id: str, agent_id: int, bus: EventBus) -> bool:
@@ -243,7 +228,7 @@ def accept(session: Session, conversation_id: str, agent_id: int, bus: EventBus)
     h = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc()))
     if h is not None:
         h.accepted_at, h.agent_id = utcnow(), agent_id
-    _say(
+    say(
         session,
         bus,
         conv,
@@ -314,7 +299,7 @@ def transfer(
             meta={"agent_name": src.display_name if src else None},
         )
     team_part = f" from {target.team}" if target.team else ""
-    _say(
+    say(
         session,
         bus,
         conv,
@@ -345,7 +330,7 @@ def hand_back(session: Session, conversation_id: str, agent_id: int, bus: EventB
     conv = _leave_open(session, conversation_id, agent_id, ConversationStatus.PENDING, assigned_agent_id=None)
     if conv is None:
         return False
-    _say(
+    say(
         session,
         bus,
         conv,
@@ -363,7 +348,7 @@ def resolve(session: Session, conversation_id: str, agent_id: int, bus: EventBus
     if conv is None:
         return False
     agent = session.get(Agent, agent_id)
-    _say(
+    say(
         session,
         bus,
         conv,

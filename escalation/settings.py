@@ -16,6 +16,7 @@ class EscalationSettings(BaseSettings):
     rephrase_similarity: float = 0.82  # cosine of a repeat/rephrase of an earlier question
     sensitive_intents: list[str] = ["cancel_service", "complaint"]
     sensitive_confidence: float = 0.6
+    language: str = "en"  # the chat's language, matched against agents' languages
     vip_handoff: bool = False  # VIP customers go to a person at their first real question
     open_case_handoff: bool = False  # asking about an open case goes to a person (the bot can report status)
     wait_limit_seconds: int = 900  # longer expected wait: open a case with a promised call-back instead

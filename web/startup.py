@@ -101,6 +101,9 @@ def build_runtime(
     if kb is not None and hasattr(kb, "sync_article"):
         bus.on(events.ARTICLE_CHANGED, lambda e: kb.sync_article(e.data["article_id"]))
     from bot.escalation_gate import Gate
+    from escalation import register as register_escalation
 
-    rt.extras["escalation_gate"] = Gate(rt)
+    gate = Gate(rt)
+    register_escalation(bus, db, gate.settings)
+    rt.extras["escalation_gate"] = gate
     return rt

@@ -28,7 +28,10 @@ def test_nobody_online_opens_a_case_with_a_promised_time(product: Product) -> No
         assert "A person will get back to you by" in last["text"]
         assert last["meta"]["options"] == ["Email me", "Call me", "Reply here in the chat"]
         r = c.post(f"/api/conversations/{cid}/messages", json={"text": "Email me"}, headers=auth).json()
-        assert r["messages"][-1]["text"].startswith("Thanks — we'll get back to you by email about case CS-")
+        assert r["messages"][-1]["text"] == "What email address should we use?"  # an anonymous visitor
+        r = c.post(f"/api/conversations/{cid}/messages", json={"text": "ana.silva@example.com"}, headers=auth).json()
+        assert r["messages"][-1]["text"].startswith(
+            "Thanks — we'll get back to you by email at ana.silva@example.com about case CS-")
     ensure_agent(product, "e2e-admin-view", "Queue Watcher")
     agent = agent_client(product, "e2e-admin-view", status="away")
     queue = agent.get("/api/console/conversations").json()["queue"]
@@ -44,7 +47,8 @@ def test_transfer_to_another_agent_keeps_the_packet(product: Product) -> None:
     with httpx.Client(base_url=product.base, timeout=30) as c:
         cid, auth = start(c)
         r = c.post(f"/api/conversations/{cid}/messages", json={"text": "I want to talk to a human"}, headers=auth)
-        assert r.json()["owner"] == {"kind": "queue", "name": "Ann Able", "team": "Billing"}
+        assert r.json()["owner"] == {"kind": "queue", "name": "Ann Able", "team": "Billing", "queue_position": 1,
+                                     "expected_wait_seconds": 0}
         assert r.json()["messages"][-1]["text"].startswith("Ann Able from Billing will join you")
         ben = agent_client(product, "e2e-ben")
         assert ben.post(f"/api/console/conversations/{cid}/accept").status_code == 404  # not his

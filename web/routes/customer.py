@@ -66,8 +66,12 @@ def owner_view(s: Any, conv: Any) -> dict[str, Any]:
         agent = s.get(Agent, conv.assigned_agent_id)
         return {"kind": "human", "name": agent.display_name if agent else None, "team": agent.team if agent else None}
     if conv.status == ConversationStatus.QUEUED:
+        from escalation import queue_status
+
         agent = s.get(Agent, conv.assigned_agent_id) if conv.assigned_agent_id else None
-        return {"kind": "queue", "name": agent.display_name if agent else None, "team": agent.team if agent else None}
+        place = queue_status(s, conv)
+        return {"kind": "queue", "name": agent.display_name if agent else None, "team": agent.team if agent else None,
+                **(place.as_dict() if place else {})}
     if conv.status == ConversationStatus.RESOLVED:
         return {"kind": "nobody", "name": None, "team": None}
     return {"kind": "bot", "name": "Tidewater assistant", "team": None}

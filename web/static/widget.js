@@ -151,9 +151,19 @@
   function setOwner(owner) {
     if (!owner) return;
     if (owner.kind === "human") { title.textContent = owner.name || "Our team"; subtitle.textContent = (owner.team || "Tidewater Fibre") + " · a person is with you"; }
-    else if (owner.kind === "queue") { title.textContent = owner.name ? owner.name + " will join you" : "Connecting you to a person"; subtitle.textContent = "The assistant has passed on your conversation"; }
+    else if (owner.kind === "queue") {
+      title.textContent = owner.name ? owner.name + " will join you" : "Connecting you to a person";
+      subtitle.textContent = queueText(owner) || "The assistant has passed on your conversation";
+    }
     else if (owner.kind === "bot") { title.textContent = "Tidewater assistant"; subtitle.textContent = "Usually answers at once · a person is a message away"; }
     else { subtitle.textContent = "This conversation is closed; write to start again"; }
+  }
+
+  function queueText(owner) {  // updated live: the server pushes conversation.updated as the queue moves
+    if (!owner.queue_position) return "";
+    if (!owner.expected_wait_seconds) return "You're next · joining in a moment";
+    var mins = Math.max(1, Math.round(owner.expected_wait_seconds / 60));
+    return "You're number " + owner.queue_position + " in the queue · about " + mins + (mins === 1 ? " minute" : " minutes");
   }
 
   function render(m) {
@@ -240,8 +250,9 @@
       wsRetry = Math.min(wsRetry + 1, 6);
       setTimeout(connect, 500 * Math.pow(2, wsRetry));
     };
-    setInterval(function () { if (ws && ws.readyState === 1) ws.send("ping"); }, 25000);
   }
+  // One keep-alive timer for the page, however often the socket reconnects.
+  setInterval(function () { if (ws && ws.readyState === 1) ws.send("ping"); }, 25000);
 
   showError("");
   if (state && state.id) { connect(); }
