@@ -87,13 +87,18 @@ def me(request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> 
 def set_my_status(body: StatusIn, request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> dict:
     if body.status not in AGENT_STATUSES:
         raise HTTPException(422, f"status must be one of {', '.join(AGENT_STATUSES)}")
-    rt = rt_of(request)
-    with rt.db.session() as s:
-        a = s.get(Agent, user.id)
-        assert a is not None
-        a.status = body.status
-    rt.bus.emit(events.AGENT_STATUS_CHANGED, None, agent_id=user.id, status=body.status)
+    change_status(rt_of(request), user.id, body.status)
     return {"status": body.status}
+
+
+def change_status(rt: Runtime, agent_id: int, status: str) -> None:
+    """Set an agent's presence; customers waiting for someone who left are re-routed (escalation subscriber)."""
+    with rt.db.session() as s:
+        a = s.get(Agent, agent_id)
+        if a is None or a.status == status:
+            return
+        a.status = status
+    rt.bus.emit(events.AGENT_STATUS_CHANGED, None, agent_id=agent_id, status=status)
 
 
 @router.get("/conversations")

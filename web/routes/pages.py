@@ -90,6 +90,11 @@ def login_submit(
 
 @router.post("/logout")
 def logout(request: Request) -> RedirectResponse:
+    user = current_user(request)
+    if user is not None:  # nobody must be promised a person who has gone home
+        from web.routes.console import change_status
+
+        change_status(request.app.state.runtime, user.id, "offline")
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 
