@@ -7,7 +7,7 @@ from knowledge_base.answering import Answer, Hit
 from knowledge_base.articles import ArticleError, ParsedArticle, parse_article
 from knowledge_base.index import ArticleDoc
 from knowledge_base.render import render_markdown
-from knowledge_base.repository import ArticleRepository, ImportReport
+from knowledge_base.repository import ArticleRepository, ImportReport, last_import
 from knowledge_base.retriever import KnowledgeBase
 from knowledge_base.settings import KBSettings
 
@@ -21,6 +21,7 @@ __all__ = [
     "KBSettings",
     "KnowledgeBase",
     "ParsedArticle",
+    "last_import",
     "parse_article",
     "render_markdown",
 ]

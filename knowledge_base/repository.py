@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 import difflib
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,18 @@ class ImportReport:
     updated: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     errors: list[ArticleError] = field(default_factory=list)
+    folder: str = ""
+    at: datetime | None = None
+
+
+# The app imports the articles folder at start-up, in its own process; the admin area shows this
+# process's last report so a broken file is seen where articles are curated, not only in a log.
+_last_import: ImportReport | None = None
+
+
+def last_import() -> ImportReport | None:
+    """Return the most recent import report of this process, if any."""
+    return _last_import
 
 
 class ArticleRepository:
@@ -33,7 +46,8 @@ class ArticleRepository:
         Once imported, the database is the source of truth: a file updates its article only while
         nobody has edited the article since the last import, and only when the file has changed.
         """
-        report = ImportReport()
+        global _last_import
+        report = ImportReport(folder=str(folder), at=utcnow())
         seen: dict[str, str] = {}
         for path in sorted(folder.glob("*.md")):
             try:
@@ -57,6 +71,7 @@ class ArticleRepository:
                 report.updated.append(parsed.id)
             else:
                 report.skipped.append(parsed.id)
+        _last_import = report
         return report
 
     @staticmethod

@@ -80,6 +80,43 @@ def test_bad_article_shows_the_field_and_stores_nothing(admin: TestClient, db: D
         assert ArticleRepository().list(s, "empty-one") == []
 
 
+def test_form_errors_name_the_article_and_mark_the_field(admin: TestClient) -> None:
+    r = admin.post("/admin/articles", data={"article_id": "empty-one", "title": "Empty", "body": "   "})
+    assert r.status_code == 422 and "Article &#39;empty-one&#39; was not saved. body: is empty" in r.text
+    assert '<textarea name="body" id="body" rows="18" aria-invalid="true">' in r.text
+    r = admin.post("/admin/articles/moving-home", data={"title": "Moving <b>home</b>", "body": "text"})
+    assert r.status_code == 422 and "Article &#39;moving-home&#39; was not saved. title: contains HTML" in r.text
+
+
+def test_body_over_the_limit_gives_the_form_back_not_raw_json(admin: TestClient, db: Database) -> None:
+    from knowledge_base.articles import MAX_BODY_CHARS
+
+    huge = "word " * (MAX_BODY_CHARS // 5 + 10)
+    r = admin.post("/admin/articles", data={"article_id": "huge", "title": "Huge", "body": huge})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert f"body: is longer than {MAX_BODY_CHARS} characters" in r.text and huge.strip() in r.text
+    r = admin.post("/admin/articles/moving-home", data={"title": "Moving home", "body": huge, "status": "published"})
+    assert r.status_code == 422 and f"body: is longer than {MAX_BODY_CHARS} characters" in r.text
+    assert f"body: is longer than {MAX_BODY_CHARS} characters" in admin.post("/admin/preview", data={"body": huge}).text
+    with db.session() as s:
+        assert ArticleRepository().get(s, "moving-home").body != huge
+
+
+def test_last_import_errors_are_shown_on_the_admin_pages(admin: TestClient, db: Database, tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "good.md").write_text("---\nid: good\ntitle: Good\nstatus: published\n---\n\nFine.\n")
+    (folder / "copy.md").write_text("---\nid: good\ntitle: Copy\nstatus: published\n---\n\nAgain.\n")
+    (folder / "broken.md").write_text("---\nid: [unclosed\n---\n\nBody.\n")
+    with db.session() as s:
+        ArticleRepository().import_folder(s, folder)
+    for path in ("/admin", "/admin/articles"):
+        section = admin.get(path).text.split('id="import-errors"', 1)[1].split("</section>", 1)[0]
+        rows = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", section)
+        assert [(a, f) for a, f, _ in rows] == [("broken.md", "front matter"), ("good.md", "id")], path
+        assert "duplicates copy.md (good)" in section
+
+
 def test_unpublish_delete_and_restore_follow_through_to_retrieval(admin: TestClient) -> None:
     kb = admin.app.state.runtime.kb  # type: ignore[attr-defined]
     admin.post("/admin/articles/moving-home/unpublish")

@@ -43,7 +43,21 @@ def articles(request: Request, user: Admin, q: str = "", status: str = "", delet
         rows = [{"id": a.id, "title": a.title, "status": a.status, "audience": a.audience, "version": a.version,
                  "updated": a.updated_at.strftime("%Y-%m-%d %H:%M"), "by": a.updated_by}
                 for a in repo().list(s, q[:200] or None, status or None, deleted=deleted)]
-    return page(request, "admin_articles.html", user, rows=rows, q=q, status=status, deleted=deleted)
+    return page(request, "admin_articles.html", user, rows=rows, q=q, status=status, deleted=deleted,
+                import_errors=_import_errors())
+
+
+def _import_errors() -> list[dict[str, str]]:
+    """Return the last article import's errors (broken front matter, duplicate ids), by file and field."""
+    from knowledge_base import last_import
+
+    report = last_import()
+    return [] if report is None else [{"article": e.article, "field": e.field, "message": e.message}
+                                      for e in report.errors]
+
+
+# /admin itself is served by web.routes.staff; its template shows these errors too.
+templates.env.globals["kb_import_errors"] = _import_errors
 
 
 def _form(title: str, tags: str, audience: str, status: str, body: str, article_id: str = "") -> dict[str, Any]:
@@ -57,11 +71,12 @@ def new_article(request: Request, user: Admin) -> Response:
     return page(request, "admin_article.html", user, article=blank, is_new=True, versions=[], error=None)
 
 
+# Form fields carry no max_length: FastAPI would answer an over-long field with raw JSON. The
+# article rules (knowledge_base.articles) check lengths and give the form back naming the field.
 @router.post("/articles", response_class=HTMLResponse)
-def create_article(request: Request, user: Admin, article_id: Annotated[str, Form(max_length=80)],
-                   title: Annotated[str, Form(max_length=300)], body: Annotated[str, Form(max_length=60000)],
-                   tags: Annotated[str, Form(max_length=500)] = "", audience: Annotated[str, Form()] = "all",
-                   status: Annotated[str, Form()] = "draft") -> Response:
+def create_article(request: Request, user: Admin, article_id: Annotated[str, Form()], title: Annotated[str, Form()],
+                   body: Annotated[str, Form()], tags: Annotated[str, Form()] = "",
+                   audience: Annotated[str, Form()] = "all", status: Annotated[str, Form()] = "draft") -> Response:
     from knowledge_base import ArticleError
 
     rt = rt_of(request)
@@ -71,9 +86,14 @@ def create_article(request: Request, user: Admin, article_id: Annotated[str, For
             repo().create(s, fields, user.username)
     except ArticleError as exc:
         return page(request, "admin_article.html", user, 422, article=fields, is_new=True, versions=[],
-                    error=f"{exc.field}: {exc.message}")
+                    **_error(exc))
     changed(rt, fields["id"])
     return RedirectResponse(f"/admin/articles/{fields['id']}", status_code=303)
+
+
+def _error(exc: Any) -> dict[str, str]:
+    """Return the template's error context: the message names the article and the field."""
+    return {"error": f"Article {exc.article!r} was not saved. {exc.field}: {exc.message}", "error_field": exc.field}
 
 
 @router.get("/articles/{article_id}", response_class=HTMLResponse)
@@ -91,8 +111,8 @@ def edit_article(request: Request, user: Admin, article_id: str) -> Response:
 
 
 @router.post("/articles/{article_id}", response_class=HTMLResponse)
-def update_article(request: Request, user: Admin, article_id: str, title: Annotated[str, Form(max_length=300)],
-                   body: Annotated[str, Form(max_length=60000)], tags: Annotated[str, Form(max_length=500)] = "",
+def update_article(request: Request, user: Admin, article_id: str, title: Annotated[str, Form()],
+                   body: Annotated[str, Form()], tags: Annotated[str, Form()] = "",
                    audience: Annotated[str, Form()] = "all", status: Annotated[str, Form()] = "draft") -> Response:
     from knowledge_base import ArticleError
 
@@ -106,7 +126,7 @@ def update_article(request: Request, user: Admin, article_id: str, title: Annota
             versions = [{"version": v.version, "author": v.author, "note": v.note,
                          "at": v.created_at.strftime("%Y-%m-%d %H:%M")} for v in repo().versions(s, article_id)]
         return page(request, "admin_article.html", user, 422, article=fields, is_new=False, versions=versions,
-                    error=f"{exc.field}: {exc.message}")
+                    **_error(exc))
     except LookupError as exc:
         raise HTTPException(404, str(exc)) from exc
     changed(rt, article_id)
@@ -177,10 +197,18 @@ def export(request: Request, user: Admin, article_id: str) -> PlainTextResponse:
 
 
 @router.post("/preview", response_class=HTMLResponse)
-def preview(user: Admin, body: Annotated[str, Form(max_length=60000)] = "") -> HTMLResponse:
-    from knowledge_base import render_markdown
+def preview(user: Admin, body: Annotated[str, Form()] = "") -> HTMLResponse:
+    from html import escape
 
-    return HTMLResponse(render_markdown(body))
+    from knowledge_base import render_markdown
+    from knowledge_base.articles import MAX_BODY_CHARS, html_problem
+
+    if len(body) > MAX_BODY_CHARS:
+        return HTMLResponse(f'<p class="error">body: is longer than {MAX_BODY_CHARS} characters '
+                            f"({len(body)}); split the article</p>")
+    problem = html_problem(body)  # shown beside the preview, which renders the HTML inert
+    note = f'<p class="error">body: {escape(problem)}</p>' if problem else ""
+    return HTMLResponse(note + render_markdown(body))
 
 
 RULES = Path(__file__).resolve().parents[2] / "data" / "rules.yml"
