@@ -25,13 +25,17 @@ def score(gold: list[str], pred: list[str], confidence: list[float], top_correct
     g, p = np.array(gold), np.array(pred)
     in_scope = g != OOS
     oos_pred = p == OOS
+    has_oos = bool((~in_scope).any())
     tp = int((oos_pred & ~in_scope).sum())
     return {
         "accuracy": float((g == p).mean()) if len(g) else None,
         "in_scope_accuracy": float((g[in_scope] == p[in_scope]).mean()) if in_scope.any() else None,
         "macro_f1": float(f1_score(g, p, average="macro")) if len(g) else None,
-        "oos_precision": tp / int(oos_pred.sum()) if oos_pred.any() else None,
-        "oos_recall": tp / int((~in_scope).sum()) if (~in_scope).any() else None,
+        # Without out-of-scope test examples there is nothing to detect: precision and recall are
+        # undefined (null), and the cost of the detector shows as in_scope_rejected instead.
+        "oos_precision": tp / int(oos_pred.sum()) if has_oos and oos_pred.any() else None,
+        "oos_recall": tp / int((~in_scope).sum()) if has_oos else None,
+        "in_scope_rejected": float(oos_pred[in_scope].mean()) if in_scope.any() else None,
         # ECE of the classifier's top intent on in-scope examples, before any fallback: does a
         # confidence of 0.8 mean right 80% of the time?
         "ece": expected_calibration_error(np.array(confidence)[in_scope], np.array(top_correct)[in_scope]),
@@ -39,14 +43,22 @@ def score(gold: list[str], pred: list[str], confidence: list[float], top_correct
 
 
 def evaluate(train: Path, test: Path, *, embedder: Embedder, settings: NLUSettings | None = None,
-             val: Path | None = None) -> dict[str, Any]:
-    """Train on train (calibrating on val if given, else on held-out parts of train), evaluate on test."""
+             val: Path | None = None, also_keep_in_scope: float | None = None,
+             save_to: Path | None = None) -> dict[str, Any]:
+    """Train on train (calibrating on val if given, else on held-out parts of train), evaluate on test.
+
+    also_keep_in_scope: also report accuracy with a detector fitted on val to keep that share of
+    correct in-scope answers (the same trained model; only its thresholds differ).
+    save_to: persist the model there as `load_or_train(train, save_to)` would find it.
+    """
     t0 = time.perf_counter()
     train_data = training_data.load(train)
-    svc = NLUService.train(train_data, embedder, settings, val=training_data.load(val) if val else None)
+    val_data = training_data.load(val) if val else None
+    svc = NLUService.train(train_data, embedder, settings, val=val_data)
     train_seconds = time.perf_counter() - t0
     test_data = training_data.load(test)
     gold, pred, conf, top_ok, latencies = [], [], [], [], []
+    top1, top_conf = [], []
     for e in test_data.examples:
         t = time.perf_counter()
         p = svc.parse_uncached(e.text)  # every example pays the full parse
@@ -58,7 +70,30 @@ def evaluate(train: Path, test: Path, *, embedder: Embedder, settings: NLUSettin
         pred.append(OOS if name in (OOS_INTENT, FALLBACK) else name)
         conf.append(float(top["confidence"]))
         top_ok.append((OOS if top["name"] == OOS_INTENT else top["name"]) == g)
+        top1.append(OOS if top["name"] == OOS_INTENT else top["name"])
+        top_conf.append(float(top["confidence"]))
     result = score(gold, pred, conf, top_ok)
+    # Top-1 with no out-of-scope detector at all (a trained out_of_scope intent still counts).
+    result["top1_accuracy"] = float(np.mean(np.array(gold) == np.array(top1))) if gold else None
+    if also_keep_in_scope is not None:
+        if val_data is None:
+            raise ValueError("also_keep_in_scope needs a validation set to fit its thresholds on")
+        detector = _detector_on(svc, val_data, also_keep_in_scope)
+        texts = [e.text for e in test_data.examples]  # in one batch: the parses above do not return it
+        sims = svc.model.classifier.scores(embedder.encode(texts), texts)[1]
+        fired = detector.fires(np.array(top_conf), sims)
+        alt = [OOS if f else t for f, t in zip(fired, top1, strict=True)]
+        alt_scores = score(gold, alt, conf, top_ok)
+        result[f"with_detector_keep_{also_keep_in_scope}"] = {
+            "min_confidence": round(detector.min_confidence, 4), "min_similarity": round(detector.min_similarity, 4),
+            **{k: alt_scores[k] for k in ("accuracy", "in_scope_accuracy", "macro_f1", "in_scope_rejected")}}
+    if save_to is not None:
+        from bot.nlu import model_store
+
+        data_hash = model_store.data_hash(train)
+        version = f"{data_hash}-{model_store.settings_hash(svc.settings.training_settings(), embedder.name)}"
+        svc.metadata.update(version=version, data_hash=data_hash)
+        model_store.save(save_to, version, svc.model, svc.metadata)
     result.update(
         parse_ms_p50=float(np.percentile(latencies, 50)),
         parse_ms_p95=float(np.percentile(latencies, 95)),
@@ -70,3 +105,19 @@ def evaluate(train: Path, test: Path, *, embedder: Embedder, settings: NLUSettin
         model_metrics=svc.model.metrics,
     )
     return result
+
+
+def _detector_on(svc: NLUService, val: training_data.TrainingData, keep_in_scope: float) -> Any:
+    """Fit in-scope-only thresholds on val for an already trained model."""
+    from bot.nlu.out_of_scope import fit_detector
+
+    texts = [e.text for e in val.examples]
+    probs, sim = svc.model.predict(svc.embedder.encode(texts), texts)
+    index = {n: i for i, n in enumerate(svc.model.labels)}
+    y = np.array([index.get(e.intent, -1) for e in val.examples])
+    is_oos = (y == -1) | (y == index.get(OOS_INTENT, -2))
+    correct = probs.argmax(axis=1) == y
+    # No out-of-scope examples passed on: the product's in-scope-only rule, as on data without them.
+    keep = ~is_oos
+    return fit_detector(probs.max(axis=1)[keep], sim[keep], correct[keep], is_oos[keep],
+                        np.zeros(int(keep.sum()), bool), keep_in_scope=keep_in_scope)
