@@ -1,5 +1,6 @@
 """Intent classifier: sentence embeddings plus character and word n-grams into a logistic
-regression, with nearest-neighbour evidence (the closest training example of each intent)."""
+regression, with nearest-neighbour evidence (a similarity-weighted vote of the k closest training
+examples, or the closest example of each intent)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,15 @@ class ClassifierConfig:
     dense_weight: float = 2.0
     char_weight: float = 1.0
     word_weight: float = 0.0
-    # Logit bonus per unit of cosine similarity to an intent's closest training example.
+    # Logit bonus per unit of nearest-neighbour evidence (0 = none).
     knn_weight: float = 0.0
+    # k > 0: evidence is the similarity-weighted vote of the k nearest training examples, divided by k;
+    # 0: the similarity to each intent's closest example.
+    knn_k: int = 0
+    # TF-IDF vocabulary limits: n-grams seen in fewer than min_df examples are dropped (fewer features,
+    # faster fits), and at most char_max_features character n-grams are kept.
+    min_df: int = 1
+    char_max_features: int = 60000
     max_iter: int = 1000
     seed: int = 13
 
@@ -32,6 +40,20 @@ class IntentClassifier:
         self.lr: Any = None
         self.train_vecs = np.zeros((0, 0), dtype=np.float32)
         self.train_labels = np.zeros(0, dtype=int)
+        # Training examples sorted by intent, and where each present intent's run starts.
+        self._order = np.zeros(0, dtype=int)
+        self._starts = np.zeros(0, dtype=int)
+        self._present = np.zeros(0, dtype=int)
+
+    def set_examples(self, vecs: np.ndarray, y: np.ndarray) -> None:
+        """Keep the training embeddings and labels, sorted by intent for fast per-intent maxima."""
+        self.train_vecs = np.ascontiguousarray(vecs, dtype=np.float32)
+        self.train_labels = np.asarray(y, dtype=int)
+        self._order = np.argsort(self.train_labels, kind="stable")
+        sorted_labels = self.train_labels[self._order]
+        self._present, self._starts = np.unique(sorted_labels, return_index=True)
+        self.train_vecs = self.train_vecs[self._order]
+        self.train_labels = sorted_labels
 
     def features(self, vecs: np.ndarray, texts: list[str]) -> Any:
         """Return the sparse feature matrix for embeddings and their texts."""
@@ -47,13 +69,25 @@ class IntentClassifier:
 
     def class_similarity(self, vecs: np.ndarray) -> np.ndarray:
         """Return, per intent, the cosine similarity of each vector to that intent's closest example."""
-        sims = vecs @ self.train_vecs.T
-        out = np.full((len(vecs), len(self.labels)), -1.0, dtype=np.float32)
-        for k in range(len(self.labels)):
-            cols = self.train_labels == k
-            if cols.any():
-                out[:, k] = sims[:, cols].max(axis=1)
+        return self._class_max(np.asarray(vecs, dtype=np.float32) @ self.train_vecs.T)
+
+    def _class_max(self, sims: np.ndarray) -> np.ndarray:
+        out = np.full((len(sims), len(self.labels)), -1.0, dtype=np.float32)
+        if sims.shape[1]:
+            # Examples are sorted by intent, so each intent's maximum is one reduceat segment.
+            out[:, self._present] = np.maximum.reduceat(sims, self._starts, axis=1)
         return out
+
+    def knn_vote(self, sims: np.ndarray) -> np.ndarray:
+        """Return, per intent, the summed similarity of the k nearest training examples of it, over k."""
+        k = min(self.config.knn_k, sims.shape[1])
+        out = np.zeros((len(sims), len(self.labels)), dtype=np.float32)
+        if k == 0:
+            return out
+        nearest = np.argpartition(-sims, k - 1, axis=1)[:, :k]
+        rows = np.repeat(np.arange(len(sims)), k)
+        np.add.at(out, (rows, self.train_labels[nearest].ravel()), np.take_along_axis(sims, nearest, 1).ravel())
+        return out / k
 
     def scores(self, vecs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Return (logits, max similarity to any training example) for each input."""
@@ -65,10 +99,12 @@ class IntentClassifier:
             full = np.full((len(vecs), len(self.labels)), -30.0)
             full[:, classes] = logits
             logits = full
-        class_sim = self.class_similarity(vecs)
+        sims = np.asarray(vecs, dtype=np.float32) @ self.train_vecs.T
         if self.config.knn_weight:
-            logits = logits + self.config.knn_weight * class_sim
-        return logits, class_sim.max(axis=1)
+            evidence = self.knn_vote(sims) if self.config.knn_k else self._class_max(sims)
+            logits = logits + self.config.knn_weight * evidence
+        nearest = sims.max(axis=1) if sims.shape[1] else np.full(len(vecs), -1.0, dtype=np.float32)
+        return logits, nearest
 
 
 def fit_classifier(vecs: np.ndarray, texts: list[str], y: np.ndarray, labels: list[str],
@@ -79,14 +115,16 @@ def fit_classifier(vecs: np.ndarray, texts: list[str], y: np.ndarray, labels: li
 
     model = IntentClassifier(labels, config)
     lower = [t.lower() for t in texts]
+    # min_df above 1 would leave a tiny data set with no vocabulary at all.
+    min_df = config.min_df if len(texts) >= 20 * config.min_df else 1
     if config.char_weight:
         model.char_vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
-                                                max_features=60000).fit(lower)
+                                                min_df=min_df, max_features=config.char_max_features).fit(lower)
     if config.word_weight:
         model.word_vectorizer = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                                                token_pattern=r"(?u)\b\w+\b", max_features=40000).fit(lower)
-    model.train_vecs = np.ascontiguousarray(vecs, dtype=np.float32)
-    model.train_labels = np.asarray(y, dtype=int)
+                                                token_pattern=r"(?u)\b\w+\b", min_df=min_df,
+                                                max_features=40000).fit(lower)
+    model.set_examples(vecs, y)
     if len(labels) == 1:  # nothing to discriminate: a constant model
         model.lr = _ConstantLogits()
         return model

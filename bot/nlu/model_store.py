@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.nlu.training_data import yaml_files
 
-FORMAT = 3  # bump when the persisted objects change shape
+FORMAT = 4  # bump when the persisted objects change shape
 
 
 def data_hash(path: Path) -> str:
