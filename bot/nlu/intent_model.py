@@ -54,8 +54,13 @@ def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], c
         source = "validation set"
     else:
         logits, sim, held_y = _heldout_scores(vecs, texts, y, labels, config, holdout_share)
-        source = "held-out folds of train" if logits is not None else "none (too few examples)"
+        source = "held-out folds of train" if logits is not None else "none (fewer than 2 intents with 2+ examples)"
     model = IntentModel(final, metrics={"calibrated_on": source})
+    # Intents too small to hold any example out are still trained and calibrated by the shared
+    # temperature, but the held-out figures cannot cover them: say so rather than stay silent.
+    counts = np.bincount(y, minlength=len(labels))
+    if val is None and (counts < 2).any():
+        model.metrics["not_in_heldout"] = [labels[k] for k in np.flatnonzero(counts < 2)]
     if logits is None or len(held_y) < 10:
         return model
     oos_k = index.get(OOS_INTENT, -2)
@@ -73,7 +78,8 @@ def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], c
         heldout_accuracy=round(float(correct[known].mean()), 4),
         heldout_ece_uncalibrated=round(
             expected_calibration_error(raw.max(axis=1), raw.argmax(axis=1) == held_y[known]), 4),
-        heldout_ece=round(expected_calibration_error(conf[known], correct[known]), 4),
+        # Never measured on the examples its temperature was fitted on (see cross_fitted_ece).
+        heldout_ece=_round(cross_fitted_ece(logits[known], held_y[known], seed=config.seed)),
         temperature=round(model.temperature, 4),
         min_confidence=round(model.detector.min_confidence, 4),
         min_similarity=round(model.detector.min_similarity, 4),
@@ -82,19 +88,47 @@ def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], c
     return model
 
 
+def _round(x: float) -> float | None:
+    return None if np.isnan(x) else round(x, 4)
+
+
+def cross_fitted_ece(logits: np.ndarray, y: np.ndarray, seed: int = 13) -> float:
+    """Return the ECE of temperature scaling measured only where the temperature was not fitted.
+
+    The held-out examples are split in two halves; a temperature fitted on each half is scored on
+    the other, and the two ECEs are averaged, weighted by half size.
+    """
+    n = len(y)
+    if n < 20:  # too few to fit on one half and measure on the other
+        return float("nan")
+    perm = np.random.default_rng(seed).permutation(n)
+    halves = (perm[: n // 2], perm[n // 2 :])
+    total = 0.0
+    for fit_on, score_on in (halves, halves[::-1]):
+        p = softmax(logits[score_on] / fit_temperature(logits[fit_on], y[fit_on]))
+        total += len(score_on) * expected_calibration_error(p.max(axis=1), p.argmax(axis=1) == y[score_on])
+    return total / n
+
+
 def _heldout_scores(vecs: np.ndarray, texts: list[str], y: np.ndarray, labels: list[str], config: ClassifierConfig,
                     holdout_share: float) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     from sklearn.model_selection import StratifiedKFold, train_test_split
 
     counts = np.bincount(y, minlength=len(labels))
-    if len(labels) < 2 or counts.min() < 2:
+    # An intent with one example cannot be held out and still trained: it always stays in training,
+    # and the others are held out as usual.
+    always = np.flatnonzero(counts[y] < 2)
+    rest = np.flatnonzero(counts[y] >= 2)
+    if (counts >= 2).sum() < 2:
         return None, np.zeros(0), y[:0]
-    if len(y) >= 3000:  # plenty of data: one stratified hold-out is as good as folds and several times cheaper
-        tr, te = train_test_split(np.arange(len(y)), test_size=holdout_share, stratify=y, random_state=config.seed)
+    if len(rest) >= 3000:  # plenty of data: one stratified hold-out is as good as folds and several times cheaper
+        tr, te = train_test_split(rest, test_size=holdout_share, stratify=y[rest], random_state=config.seed)
         folds = [(tr, te)]
     else:
-        folds = list(StratifiedKFold(n_splits=min(5, int(counts.min())), shuffle=True,
-                                     random_state=config.seed).split(vecs, y))
+        splitter = StratifiedKFold(n_splits=min(5, int(counts[counts >= 2].min())), shuffle=True,
+                                   random_state=config.seed)
+        folds = [(rest[tr], rest[te]) for tr, te in splitter.split(rest, y[rest])]
+    folds = [(np.concatenate([tr, always]), te) for tr, te in folds]
     logits = np.zeros((len(y), len(labels)))
     sims = np.zeros(len(y))
     seen = np.zeros(len(y), dtype=bool)

@@ -25,7 +25,8 @@ def fit_detector(confidence: np.ndarray, similarity: np.ndarray, correct: np.nda
     """Choose thresholds on validation data.
 
     With out-of-scope validation examples: maximise the mean of in-scope accuracy and out-of-scope
-    recall over a grid. Without: keep `keep_in_scope` of the correctly classified in-scope examples.
+    recall over a grid. Without: keep `keep_in_scope` of the correctly classified in-scope examples
+    (1.0: no thresholds).
     """
     confidence, similarity = np.asarray(confidence, float), np.asarray(similarity, float)
     correct, is_oos, predicted_oos = (np.asarray(a, bool) for a in (correct, is_oos, predicted_oos))
@@ -46,6 +47,8 @@ def fit_detector(confidence: np.ndarray, similarity: np.ndarray, correct: np.nda
                 if score > best_score + 1e-9:
                     best, best_score = OutOfScopeDetector(float(c), float(s), "validation-oos"), score
         return best
+    if keep_in_scope >= 1.0:  # asked to keep every in-scope answer: no thresholds at all
+        return OutOfScopeDetector(0.0, -1.0, "off")
     q = 1.0 - keep_in_scope
     # Split the rejection budget between the two detectors so together they keep about keep_in_scope.
     c = float(np.clip(np.quantile(confidence[ok], q / 2), floor, cap))

@@ -43,7 +43,11 @@ class NLUSettings(BaseSettings):
     char_weight: float = 1.0
     word_weight: float = 0.0
     knn_weight: float = 0.0
-    # Without out-of-scope validation examples, thresholds keep this share of correct in-scope answers.
+    knn_k: int = 0
+    min_df: int = 1
+    char_max_features: int = 60000
+    # Without out-of-scope validation examples, thresholds keep this share of correct in-scope answers;
+    # 1.0 switches that detector off (every input gets its top intent unless trained out_of_scope wins).
     keep_in_scope: float = 0.97
     holdout_share: float = 0.15
     # None: the threshold chosen on validation data; a number overrides it at parse time.
@@ -62,7 +66,8 @@ class NLUSettings(BaseSettings):
         from bot.nlu.classifier import ClassifierConfig
 
         return ClassifierConfig(c=self.c, dense_weight=self.dense_weight, char_weight=self.char_weight,
-                                word_weight=self.word_weight, knn_weight=self.knn_weight)
+                                word_weight=self.word_weight, knn_weight=self.knn_weight, knn_k=self.knn_k,
+                                min_df=self.min_df, char_max_features=self.char_max_features)
 
 
 class NLUService:
@@ -160,9 +165,15 @@ class NLUService:
 
         text, flags = prepare(raw, self.settings.max_chars)
         sentiment = self.sentiment.analyze(text)
+        detector = self.model.detector
+        min_conf = detector.min_confidence if self.settings.fallback_threshold is None \
+            else self.settings.fallback_threshold
+        # Rasa's FallbackClassifier gives nlu_fallback the threshold as its confidence; the real
+        # intents keep theirs in intent_ranking.
+        fallback_conf = round(float(min_conf), 4)
         if flags["empty"]:
             ranking = [{"name": name, "confidence": 0.0} for name in self.intents]
-            return self._result(raw, FALLBACK, 1.0, ranking, [], True, False, sentiment, flags)
+            return self._result(raw, FALLBACK, fallback_conf, ranking, [], True, False, sentiment, flags)
         vec = self.embedder.encode([text])
         probs, sim = self.model.predict(vec, [text])
         p, s = probs[0], float(sim[0])
@@ -171,14 +182,12 @@ class NLUService:
         top_name, top = self.intents[order[0]], float(p[order[0]])
         second = float(p[order[1]]) if len(order) > 1 else 0.0
         ambiguous = top - second < self.settings.ambiguity_margin
-        detector = self.model.detector
-        min_conf = self.settings.fallback_threshold
-        fired = (top < (detector.min_confidence if min_conf is None else min_conf)) or s < detector.min_similarity
+        fired = top < min_conf or s < detector.min_similarity
         # The English model cannot read other scripts or emoji: never guess an intent for them.
         unreadable = flags["non_latin"] or flags["emoji_only"]
         entities = self.extractor.extract(text)
         if fired or unreadable:
-            return self._result(raw, FALLBACK, round(1.0 - top, 4), ranking, entities, True, ambiguous,
+            return self._result(raw, FALLBACK, fallback_conf, ranking, entities, True, ambiguous,
                                 sentiment, flags)
         return self._result(raw, top_name, round(top, 4), ranking, entities, top_name == OOS_INTENT, ambiguous,
                             sentiment, flags)

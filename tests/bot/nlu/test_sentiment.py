@@ -18,7 +18,7 @@ from bot.nlu.sentiment import NoSentiment, VaderSentiment, get_sentiment
 def test_analyze_finds_frustration_signals_vader_misses(text: str, signal: str) -> None:
     s = VaderSentiment().analyze(text)
     assert signal in s["signals"]
-    assert s["compound"] < s["vader"] or s["vader"] < 0
+    assert s["compound"] < s["vader"]  # the signal lowers VADER's own score
 
 
 def test_analyze_polite_message_is_positive_without_signals() -> None:

@@ -32,20 +32,32 @@ def test_parse_trained_out_of_scope_intent_is_kept_and_flagged(nlu: NLUService) 
     assert (p["intent"]["name"], p["out_of_scope"]) == ("out_of_scope", True)
 
 
-def test_parse_below_threshold_is_nlu_fallback_heading_the_ranking(data_dir: Path, tmp_path: Path) -> None:
+def test_parse_below_threshold_is_nlu_fallback_with_the_threshold_as_confidence(nlu: NLUService, data_dir: Path,
+                                                                                 tmp_path: Path) -> None:
     svc = NLUService.load_or_train(data_dir, tmp_path / "m", embedder=FakeEmbedder(),
                                    settings=NLUSettings(fallback_threshold=0.999))
     p = svc.parse("my internet is down")
     assert (p["intent"]["name"], p["out_of_scope"]) == ("nlu_fallback", True)
-    assert p["intent_ranking"][0]["name"] == "nlu_fallback"
-    assert p["intent_ranking"][1]["name"] == "outage"
-    assert len(p["intent_ranking"]) == 5
+    # As Rasa's FallbackClassifier: the fallback carries the threshold, the real intents keep theirs.
+    assert p["intent"]["confidence"] == 0.999
+    assert p["intent_ranking"][0] == {"name": "nlu_fallback", "confidence": 0.999}
+    assert p["intent_ranking"][1:] == nlu.parse("my internet is down")["intent_ranking"]
 
 
-def test_parse_ambiguous_when_top_two_are_close(data_dir: Path, tmp_path: Path) -> None:
-    svc = NLUService.load_or_train(data_dir, tmp_path / "m", embedder=FakeEmbedder(),
-                                   settings=NLUSettings(ambiguity_margin=1.0))
-    assert svc.parse("my internet is down")["ambiguous"] is True
+def test_parse_ambiguous_exactly_when_top_two_are_within_the_margin(data_dir: Path, tmp_path: Path) -> None:
+    def parse(margin: float) -> dict:
+        return NLUService.load_or_train(data_dir, tmp_path / "m", embedder=FakeEmbedder(),
+                                        settings=NLUSettings(ambiguity_margin=margin)).parse("the weather in paris")
+
+    ranking = parse(0.1)["intent_ranking"]
+    gap = ranking[0]["confidence"] - ranking[1]["confidence"]
+    assert 0.0 < gap < 0.1  # outage against out_of_scope: close on the fake embedder
+    assert parse(0.1)["ambiguous"] is True
+    assert parse(gap - 0.01)["ambiguous"] is False
+
+
+def test_parse_clear_message_is_not_ambiguous(nlu: NLUService) -> None:
+    assert nlu.parse("hello")["ambiguous"] is False
 
 
 @pytest.mark.parametrize(
@@ -61,7 +73,8 @@ def test_parse_bad_input_is_nlu_fallback_out_of_scope(nlu: NLUService, text: str
 
 def test_parse_empty_text_has_every_intent_at_zero(nlu: NLUService) -> None:
     p = nlu.parse("")
-    assert p["intent_ranking"] == [{"name": "nlu_fallback", "confidence": 1.0}] + [
+    threshold = round(nlu.model.detector.min_confidence, 4)
+    assert p["intent_ranking"] == [{"name": "nlu_fallback", "confidence": threshold}] + [
         {"name": n, "confidence": 0.0} for n in nlu.intents
     ]
     assert p["entities"] == []
@@ -91,11 +104,17 @@ def test_parse_returns_copies_the_caller_may_change(nlu: NLUService) -> None:
     assert nlu.parse("hello")["intent"]["name"] == "greet"
 
 
-def test_parse_is_thread_safe(nlu: NLUService) -> None:
-    texts = ["hello", "my internet is down", "why is my bill so high"] * 20
+def test_parse_is_thread_safe_while_the_cache_churns(data_dir: Path, tmp_path: Path) -> None:
+    # A cache of 3 for 12 distinct texts: threads insert, hit and evict the shared cache at once.
+    svc = NLUService.load_or_train(data_dir, tmp_path / "m", embedder=FakeEmbedder(),
+                                   settings=NLUSettings(cache_size=3))
+    texts = [f"{t} {i}" for i in range(4) for t in ("hello", "my internet is down", "why is my bill so high")] * 25
+    expected = {t: svc.parse_uncached(t) for t in set(texts)}
     with ThreadPoolExecutor(8) as pool:
-        names = [p["intent"]["name"] for p in pool.map(nlu.parse_uncached, texts)]
-    assert names == [nlu.parse_uncached(t)["intent"]["name"] for t in texts]
+        results = list(pool.map(svc.parse, texts))
+    assert [r["intent"] for r in results] == [expected[t]["intent"] for t in texts]
+    assert [r["intent_ranking"] for r in results] == [expected[t]["intent_ranking"] for t in texts]
+    assert len(svc._cache) == 3
 
 
 def test_metadata_records_data_hash_settings_and_metrics(nlu: NLUService) -> None:
@@ -103,7 +122,10 @@ def test_metadata_records_data_hash_settings_and_metrics(nlu: NLUService) -> Non
     assert set(m) >= {"version", "data_hash", "embedding", "settings", "metrics", "n_examples", "intents"}
     assert m["version"].startswith(m["data_hash"] + "-")
     assert m["metrics"]["calibrated_on"] == "held-out folds of train"
-    assert 0.0 <= m["metrics"]["heldout_ece"] <= 1.0
+    assert m["metrics"]["heldout_n"] == 23  # every example held out once (5 folds)
+    assert m["metrics"]["detector"] == "validation-oos"  # the trained out_of_scope examples were held out too
+    assert m["metrics"]["temperature"] != 1.0
+    assert "not_in_heldout" not in m["metrics"]
     assert nlu.intents == ["billing_question", "greet", "out_of_scope", "outage"]
 
 
@@ -111,3 +133,37 @@ def test_train_without_examples_raises(tmp_path: Path) -> None:
     (tmp_path / "x.yml").write_text("nlu: []\n")
     with pytest.raises(ValueError, match="no NLU training examples"):
         NLUService.load_or_train(tmp_path, tmp_path / "m", embedder=FakeEmbedder())
+
+
+def _intent(name: str, texts: list[str]) -> str:
+    return f"- intent: {name}\n  examples: |\n" + "".join(f"    - {t}\n" for t in texts)
+
+
+IN_SCOPE_ONLY = 'version: "3.1"\nnlu:\n' + _intent("outage", [
+    "my internet is down", "internet down again", "broadband is down", "no internet at home", "the internet stopped",
+    "internet outage here", "is the broadband down", "internet not working", "broadband not working",
+    "my broadband stopped"]) + _intent("billing_question", [
+    "why is my bill so high", "my bill is wrong", "bill went up", "charged twice on my bill", "explain my bill",
+    "bill too high", "refund my bill", "the bill is wrong again", "a charge on my bill", "my bill doubled"])
+
+
+def test_out_of_scope_is_rejected_without_any_out_of_scope_training_examples(tmp_path: Path) -> None:
+    (tmp_path / "nlu.yml").write_text(IN_SCOPE_ONLY)
+    svc = NLUService.load_or_train(tmp_path / "nlu.yml", tmp_path / "m", embedder=FakeEmbedder(),
+                                   settings=NLUSettings())
+    assert svc.intents == ["billing_question", "outage"]
+    assert svc.model.detector.method == "validation-in-scope"
+    unrelated = svc.parse("recipe for lasagne with spinach")
+    assert (unrelated["intent"]["name"], unrelated["out_of_scope"]) == ("nlu_fallback", True)
+    assert svc.parse("my internet is down")["intent"]["name"] == "outage"
+    assert svc.parse("my bill is wrong")["intent"]["name"] == "billing_question"
+
+
+def test_one_example_intent_is_trained_and_named_while_calibration_stays_on(tmp_path: Path) -> None:
+    (tmp_path / "nlu.yml").write_text(IN_SCOPE_ONLY + _intent("greet", ["hello"]))
+    svc = NLUService.load_or_train(tmp_path / "nlu.yml", tmp_path / "m", embedder=FakeEmbedder())
+    m = svc.metadata["metrics"]
+    assert m["calibrated_on"] == "held-out folds of train"
+    assert m["not_in_heldout"] == ["greet"]
+    assert m["heldout_n"] == 20
+    assert svc.parse("hello")["intent_ranking"][0]["name"] == "greet"
