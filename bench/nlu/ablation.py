@@ -1,0 +1,124 @@
+"""Classifier ablations scored on VALIDATION data only (never test), with embeddings cached on disk.
+
+    nice -n 10 .venv/bin/python -m bench.nlu.ablation --dataset banking77 [--only NAME ...]
+
+Reads var/bench/data-<ds>/{train,val}.yml (from `python -m bench.nlu.run` or `firstline nlu convert`),
+caches their embeddings under var/bench/nlu-cache/, and writes bench/results/nlu-ablation-<ds>.json:
+per variant, in-scope top-1 accuracy on val, OOS AUROC on val (CLINC150's oos_val against its in-scope
+val; threshold-free, so nothing is tuned on what it is scored on) and the fit time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.nlu import training_data
+from bot.nlu.calibration import softmax
+from bot.nlu.classifier import ClassifierConfig, fit_classifier
+from bot.nlu.intent_model import OOS_INTENT
+from core.machine import machine
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH = ROOT / "var" / "bench"
+CACHE = BENCH / "nlu-cache"
+RESULTS = ROOT / "bench" / "results"
+
+BASE = ClassifierConfig()
+VARIANTS: dict[str, dict[str, Any]] = {
+    "baseline": {},
+    "word_0.5": {"word_weight": 0.5},
+    "word_1.0": {"word_weight": 1.0},
+    "knn_1_nearest_2": {"knn_weight": 2.0, "knn_k": 1},
+    "knn_5_vote_2": {"knn_weight": 2.0, "knn_k": 5},
+    "knn_5_vote_5": {"knn_weight": 5.0, "knn_k": 5},
+    "dense_1": {"dense_weight": 1.0},
+    "dense_4": {"dense_weight": 4.0},
+    "c_3": {"c": 3.0},
+    "c_30": {"c": 30.0},
+    "min_df_2": {"min_df": 2},
+    "char_max_20k": {"char_max_features": 20000},
+}
+
+
+def embed_cached(path: Path) -> tuple[np.ndarray, list[str], list[str]]:
+    """Return (embeddings, texts, intents) of a YAML split, embedding it once per content and model."""
+    from core.embedding import get_embedder
+
+    data = training_data.load(path)
+    texts, intents = [e.text for e in data.examples], [e.intent for e in data.examples]
+    embedder = get_embedder("bundled")
+    key = hashlib.sha256(("\n".join(texts) + embedder.name).encode()).hexdigest()[:16]
+    f = CACHE / f"{path.parent.name}-{path.stem}-{key}.npy"
+    if f.exists():
+        return np.load(f), texts, intents
+    CACHE.mkdir(parents=True, exist_ok=True)
+    vecs = embedder.encode(texts, batch_size=128)
+    np.save(f, vecs)
+    return vecs, texts, intents
+
+
+def auroc(pos: np.ndarray, neg: np.ndarray) -> float:
+    """Return the probability that a random positive scores above a random negative (ties count half)."""
+    from scipy.stats import rankdata
+
+    r = rankdata(np.concatenate([pos, neg]))
+    return float((r[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def run_variant(name: str, overrides: dict[str, Any], train: tuple, val: tuple) -> dict[str, Any]:
+    """Fit one variant on train and score it on val."""
+    vecs, texts, intents = train
+    labels = sorted(set(intents))
+    index = {n: i for i, n in enumerate(labels)}
+    y = np.array([index[i] for i in intents])
+    config = ClassifierConfig(**{**BASE.__dict__, **overrides})
+    t0 = time.perf_counter()
+    clf = fit_classifier(vecs, texts, y, labels, config)
+    fit_seconds = time.perf_counter() - t0
+    vv, vt, vi = val
+    logits, sim = clf.scores(vv, vt)
+    probs = softmax(logits)
+    gold_oos = np.array([i == OOS_INTENT or i not in index for i in vi])
+    vy = np.array([index.get(i, -1) for i in vi])
+    top = probs.argmax(axis=1)
+    out: dict[str, Any] = {"overrides": overrides, "fit_seconds": round(fit_seconds, 1),
+                           "val_in_scope_top1": round(float((top == vy)[~gold_oos].mean()), 4)}
+    if gold_oos.any():
+        # Higher = more in scope; AUROC of in-scope vs OOS, for each candidate OOS score.
+        for score_name, s in (("max_prob", probs.max(axis=1)), ("nearest_sim", sim),
+                              ("energy", np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1))
+                               + logits.max(1))):
+            out[f"val_oos_auroc_{score_name}"] = round(auroc(s[~gold_oos], s[gold_oos]), 4)
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--dataset", choices=["clinc150", "banking77"], required=True)
+    ap.add_argument("--only", nargs="*", help="variant names (default: all)")
+    ap.add_argument("--embed-only", action="store_true")
+    args = ap.parse_args()
+    folder = BENCH / f"data-{args.dataset}"
+    train, val = embed_cached(folder / "train.yml"), embed_cached(folder / "val.yml")
+    if args.embed_only:
+        return
+    out_path = RESULTS / f"nlu-ablation-{args.dataset}.json"
+    report = json.loads(out_path.read_text()) if out_path.exists() else {"variants": {}}
+    report.update(dataset=args.dataset, scored_on="validation only", machine=machine(),
+                  base=BASE.__dict__, n_train=len(train[1]), n_val=len(val[1]))
+    for name in args.only or list(VARIANTS):
+        res = run_variant(name, VARIANTS[name], train, val)
+        report["variants"][name] = res
+        print(name, json.dumps(res), flush=True)
+        out_path.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
