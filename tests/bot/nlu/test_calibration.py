@@ -33,3 +33,27 @@ def test_fit_temperature_softens_overconfident_logits() -> None:
     before = expected_calibration_error(softmax(logits * 20).max(1), softmax(logits * 20).argmax(1) == y)
     after = expected_calibration_error(softmax(logits * 20 / t).max(1), softmax(logits * 20 / t).argmax(1) == y)
     assert after < before / 3
+
+
+def test_cross_fitted_ece_scores_each_half_with_the_other_halfs_temperature() -> None:
+    from bot.nlu.intent_model import cross_fitted_ece
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 3, 400)
+    logits = rng.normal(size=(400, 3))
+    logits[np.arange(400), y] += 1.0
+    logits *= 20  # overconfident
+    perm = np.random.default_rng(13).permutation(400)
+    a, b = perm[:200], perm[200:]
+    expected = 0.0
+    for fit_on, score_on in ((a, b), (b, a)):
+        p = softmax(logits[score_on] / fit_temperature(logits[fit_on], y[fit_on]))
+        expected += expected_calibration_error(p.max(1), p.argmax(1) == y[score_on]) / 2
+    assert cross_fitted_ece(logits, y, seed=13) == pytest.approx(expected)
+    assert expected < expected_calibration_error(softmax(logits).max(1), softmax(logits).argmax(1) == y) / 3
+
+
+def test_cross_fitted_ece_of_too_few_examples_is_nan() -> None:
+    from bot.nlu.intent_model import cross_fitted_ece
+
+    assert np.isnan(cross_fitted_ece(np.zeros((10, 2)), np.zeros(10, int)))

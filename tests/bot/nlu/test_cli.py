@@ -5,9 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.nlu import cli
+from bot.nlu import NLUService, cli
 from bot.nlu.evaluation import KEYS
 from bot.nlu.training_data import load
+from core.embedding import FakeEmbedder
 
 TEST = """version: "3.1"
 nlu:
@@ -35,8 +36,18 @@ def test_evaluate_writes_every_key_as_json(data_dir: Path, tmp_path: Path, monke
     assert rc == 0
     assert set(KEYS) <= set(result)
     assert (result["n_train"], result["n_test"], result["embedding"]) == (23, 4, "fake-256")
-    for k in ("accuracy", "in_scope_accuracy", "macro_f1", "ece"):
-        assert 0.0 <= result[k] <= 1.0
+    # Every test message is easy for the fake embedder, the weather question included (it is close
+    # to the trained out_of_scope examples), so each figure is exact.
+    assert {k: result[k] for k in ("accuracy", "in_scope_accuracy", "macro_f1", "oos_precision", "oos_recall",
+                                   "in_scope_rejected")} == {"accuracy": 1.0, "in_scope_accuracy": 1.0,
+                                                             "macro_f1": 1.0, "oos_precision": 1.0,
+                                                             "oos_recall": 1.0, "in_scope_rejected": 0.0}
+    # All three in-scope answers are right and fall in the (0.9, 1.0] bin: ECE = 1 - their mean confidence.
+    svc = NLUService.train(load(data_dir), FakeEmbedder())
+    confs = [svc.parse(t)["intent"]["confidence"] for t in ("my broadband is down", "internet stopped working",
+                                                            "hello there")]
+    assert min(confs) > 0.9
+    assert result["ece"] == pytest.approx(1 - sum(confs) / 3, abs=1e-3)
     assert result["parse_ms_p50"] <= result["parse_ms_p95"]
     assert "in_scope_accuracy" in capsys.readouterr().out
 

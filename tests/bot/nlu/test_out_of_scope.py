@@ -25,3 +25,10 @@ def test_fit_detector_without_oos_examples_keeps_most_in_scope() -> None:
 def test_fit_detector_with_too_little_data_uses_the_default() -> None:
     d = fit_detector(np.array([0.9]), np.array([0.9]), np.array([True]), np.array([False]), np.array([False]))
     assert d == OutOfScopeDetector()
+
+
+def test_fit_detector_keeping_everything_switches_it_off() -> None:
+    conf, sim = np.linspace(0.1, 1.0, 50), np.linspace(0.2, 1.0, 50)
+    d = fit_detector(conf, sim, np.ones(50, bool), np.zeros(50, bool), np.zeros(50, bool), keep_in_scope=1.0)
+    assert d == OutOfScopeDetector(0.0, -1.0, "off")
+    assert not d.fires(conf, sim).any()

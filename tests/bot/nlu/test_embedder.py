@@ -1,0 +1,63 @@
+"""The sentence-transformers wrapper's threading, with a stand-in for the model (no weights loaded).
+
+Lives here because core/embedding.py serves the intent layer's latency budget (issue #3).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import torch
+
+from core.embedding import SMALL_BATCH, SentenceTransformerEmbedder
+
+
+class RecordingModel:
+    """Records torch's thread count and how many callers are inside encode at once."""
+
+    def __init__(self) -> None:
+        self.threads: list[int] = []
+        self.inside = 0
+        self.most_inside = 0
+        self._guard = threading.Lock()
+
+    def encode(self, texts: list[str], **_: object) -> np.ndarray:
+        with self._guard:
+            self.inside += 1
+            self.most_inside = max(self.most_inside, self.inside)
+        self.threads.append(torch.get_num_threads())
+        time.sleep(0.002)
+        with self._guard:
+            self.inside -= 1
+        return np.ones((len(texts), 4), dtype=np.float32)
+
+
+def _embedder() -> tuple[SentenceTransformerEmbedder, RecordingModel]:
+    e = SentenceTransformerEmbedder.__new__(SentenceTransformerEmbedder)
+    model = RecordingModel()
+    e._model, e.dim, e.name, e._lock = model, 4, "recording", threading.Lock()
+    return e, model
+
+
+def test_encode_uses_one_thread_for_small_batches_and_restores_the_count() -> None:
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        e, model = _embedder()
+        e.encode(["one message"])
+        e.encode(["x"] * (SMALL_BATCH + 1))
+        assert model.threads == [1, 2]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_encode_never_runs_two_batches_at_once() -> None:
+    e, model = _embedder()
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: e.encode([f"m {i}"]), range(40)))
+    assert model.most_inside == 1
+    assert len(model.threads) == 40
