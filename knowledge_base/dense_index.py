@@ -25,6 +25,7 @@ class DenseIndex:
         self.kind = kind
         self.nprobe = nprobe
         self._index: Any = None
+        self._trained: bytes | None = None  # the IVF index as trained, before any vector was added
         self.vectors: dict[int, np.ndarray] = {}
 
     def build(self, ids: list[int], vecs: np.ndarray) -> None:
@@ -39,6 +40,7 @@ class DenseIndex:
             index.train(vecs)
             index.nprobe = self.nprobe
             self._index = index
+            self._trained = faiss.serialize_index(index).tobytes()
         else:
             self._index = faiss.IndexIDMap2(faiss.IndexFlatIP(self.dim))
         self.add(ids, vecs)
@@ -70,22 +72,29 @@ class DenseIndex:
         return float(self.vectors[pid] @ qvec)
 
     def serialize(self) -> bytes | None:
-        """Return the faiss index as bytes (written by PassageIndex.save as dense.faiss)."""
-        import faiss
+        """Return the trained, empty IVF index as bytes (None for an exact index).
 
-        return None if self._index is None else faiss.serialize_index(self._index).tobytes()
+        Computed once per build and never changed, so saving needs no copy of the live index: the
+        vectors are saved beside it and added back on load.
+        """
+        return self._trained
 
     @classmethod
     def load(cls, folder: Path, dim: int, kind: str, nprobe: int) -> DenseIndex:
         import faiss
 
         out = cls(dim, kind, nprobe)
-        out._index = faiss.read_index(str(folder / "dense.faiss"))
         if kind == "ivf":
+            out._trained = (folder / "dense.faiss").read_bytes()
+            out._index = faiss.deserialize_index(np.frombuffer(out._trained, dtype=np.uint8))
+            if not out._index.is_trained or out._index.ntotal:
+                raise ValueError("the saved IVF index is not a trained, empty index")
             out._index.nprobe = nprobe
+        else:
+            out._index = faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
         ids = np.load(folder / "dense_ids.npy")
         vecs = np.load(folder / "dense_vectors.npy").astype(np.float32)
-        out.vectors = {int(i): v for i, v in zip(ids, vecs, strict=True)}
-        if out._index.ntotal != len(out.vectors):
-            raise ValueError("dense index and its vectors disagree")
+        if len(ids) != len(vecs) or (len(vecs) and vecs.shape[1] != dim):
+            raise ValueError("dense ids and vectors disagree")
+        out.add([int(i) for i in ids], vecs)
         return out

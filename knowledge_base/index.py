@@ -16,7 +16,7 @@ from knowledge_base.dense_index import DenseIndex, choose_kind
 from knowledge_base.lexical_index import LexicalIndex
 from knowledge_base.passages import Passage, passage_text, split
 
-FORMAT = 2
+FORMAT = 3  # 3: dense.faiss holds only the trained, empty IVF index; vectors are added on load
 
 
 @dataclass(frozen=True)
@@ -106,11 +106,18 @@ class PassageIndex:
         self.next_id += 1
         return pid
 
-    def upsert_article(self, doc: ArticleDoc) -> None:
-        """Replace one article's passages, embedding only that article."""
+    def upsert_article(self, doc: ArticleDoc) -> bool:
+        """Replace one article's passages, embedding only that article; return False if doc was older.
+
+        Embedding runs outside the lock (it is the slow part), so two updates of one article can
+        finish in either order: an update older than what is indexed is skipped, never installed.
+        """
         fresh = self._entries_for(doc)
-        vecs = self._embed([(e.passage, e.title) for e in fresh])  # outside the lock: the slow part
+        vecs = self._embed([(e.passage, e.title) for e in fresh])
         with self.lock:
+            have = self.by_article.get(doc.id)
+            if have and self.entries[have[0]].version > doc.version:
+                return False
             old = self.by_article.pop(doc.id, [])
             ids = [self._take_id() for _ in fresh]
             for pid in old:
@@ -122,6 +129,7 @@ class PassageIndex:
                 self.by_article[doc.id] = ids
             added = {pid: (self._lexical_text(e), e.audience) for pid, e in zip(ids, fresh, strict=True)}
             self.lexical.replace(old, added)
+        return True
 
     def remove_article(self, article_id: str) -> None:
         with self.lock:
@@ -156,20 +164,24 @@ class PassageIndex:
     # -- persistence ------------------------------------------------------------------------
     def save(self, folder: Path, meta: dict[str, Any]) -> None:
         """Write index and metadata to folder, replacing what was there as a whole."""
-        with self.lock:  # a consistent snapshot; the writing happens outside the lock
-            state = {
-                "format": FORMAT,
-                "meta": meta | {"kind": self.kind, "articles": self.article_versions()},
-                "next_id": self.next_id,
-                "entries": [
-                    [pid, e.passage.id, e.passage.article_id, e.passage.heading, e.passage.text, e.title, e.audience,
-                     e.version]
-                    for pid, e in self.entries.items()
-                ],
-            }
-            ids = list(self.dense.vectors)
-            vecs = np.stack([self.dense.vectors[i] for i in ids]) if ids else np.zeros((0, self.embedder.dim))
+        with self.lock:  # a consistent snapshot of references only: entries and vectors are never mutated
+            entries = dict(self.entries)
+            vectors = dict(self.dense.vectors)
+            state_meta = meta | {"kind": self.kind, "articles": self.article_versions()}
+            next_id = self.next_id
             blob = self.dense.serialize()
+        state = {
+            "format": FORMAT,
+            "meta": state_meta,
+            "next_id": next_id,
+            "entries": [
+                [pid, e.passage.id, e.passage.article_id, e.passage.heading, e.passage.text, e.title, e.audience,
+                 e.version]
+                for pid, e in entries.items()
+            ],
+        }
+        ids = list(vectors)
+        vecs = np.stack([vectors[i] for i in ids]) if ids else np.zeros((0, self.embedder.dim))
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)

@@ -50,6 +50,8 @@ class KnowledgeBase:
         self._saver: threading.Thread | None = None
         self._save_pending = False
         self._write_lock = threading.Lock()
+        self._article_locks: dict[str, threading.Lock] = {}
+        self._article_locks_guard = threading.Lock()
 
     # -- building and keeping current ----------------------------------------------------------
     @classmethod
@@ -112,9 +114,18 @@ class KnowledgeBase:
         return len(changed)
 
     def sync_article(self, article_id: str) -> None:
-        """Re-index one article after it was created, edited, (un)published, deleted or restored."""
-        self._apply(article_id, self._searchable_docs(article_id).get(article_id))
+        """Re-index one article after it was created, edited, (un)published, deleted or restored.
+
+        Syncs of one article run one at a time and each reads the database inside its turn, so
+        the last to run installs the latest committed text (two quick edits cannot end stale).
+        """
+        with self._article_lock(article_id):
+            self._apply(article_id, self._searchable_docs(article_id).get(article_id))
         self.save_soon()
+
+    def _article_lock(self, article_id: str) -> threading.Lock:
+        with self._article_locks_guard:
+            return self._article_locks.setdefault(article_id, threading.Lock())
 
     def _apply(self, article_id: str, doc: ArticleDoc | None) -> None:
         if doc is None:
