@@ -73,6 +73,15 @@ def evaluate(train: Path, test: Path, *, embedder: Embedder, settings: NLUSettin
         top1.append(OOS if top["name"] == OOS_INTENT else top["name"])
         top_conf.append(float(top["confidence"]))
     result = score(gold, pred, conf, top_ok)
+    # Per stage: the sentence embedding alone, one message at a time, on up to 200 test messages; the
+    # rest of parse_ms is the classifier, entities and sentiment.
+    embed_ms = []
+    for e in test_data.examples[:200]:
+        t = time.perf_counter()
+        embedder.encode([e.text])
+        embed_ms.append((time.perf_counter() - t) * 1000)
+    if embed_ms:
+        result.update(embed_ms_p50=float(np.percentile(embed_ms, 50)), embed_ms_p95=float(np.percentile(embed_ms, 95)))
     # Top-1 with no out-of-scope detector at all (a trained out_of_scope intent still counts).
     result["top1_accuracy"] = float(np.mean(np.array(gold) == np.array(top1))) if gold else None
     if also_keep_in_scope is not None:
