@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import yaml
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 AUDIENCES = ("all", "residential", "business")
 STATUSES = ("published", "draft")
+FRONT_MATTER_KEYS = ("id", "title", "tags", "audience", "status", "updated")
 MAX_BODY_CHARS = 50000
 MAX_TITLE_CHARS = 200
 MAX_TAGS = 20
@@ -39,8 +40,8 @@ class ParsedArticle:
     body: str
     tags: list[str] = field(default_factory=list)
     audience: str = "all"
-    status: str = "published"
-    updated: str | None = None
+    status: str = "draft"  # publishing is a decision: a file that does not say so stays a draft
+    updated: str | None = None  # ISO date the article's content was last reviewed
 
 
 def validate_fields(source: str, fields: dict, body: str, first_line: int = 1) -> ParsedArticle:
@@ -68,7 +69,7 @@ def validate_fields(source: str, fields: dict, body: str, first_line: int = 1) -
     audience = str(fields.get("audience") or "all")
     if audience not in AUDIENCES:
         raise ArticleError(aid, "audience", f"must be one of {', '.join(AUDIENCES)}")
-    status = str(fields.get("status") or "published")
+    status = str(fields.get("status") or "draft")
     if status not in STATUSES:
         raise ArticleError(aid, "status", f"must be one of {', '.join(STATUSES)}")
     if not body.strip():
@@ -78,9 +79,7 @@ def validate_fields(source: str, fields: dict, body: str, first_line: int = 1) -
     problem = html_problem(body, first_line)
     if problem:
         raise ArticleError(aid, "body", problem)
-    updated = fields.get("updated")
-    if isinstance(updated, date):
-        updated = updated.isoformat()
+    updated = parse_updated(aid, fields.get("updated"))
     return ParsedArticle(
         aid,
         title,
@@ -88,8 +87,35 @@ def validate_fields(source: str, fields: dict, body: str, first_line: int = 1) -
         [str(t).strip() for t in tags if str(t).strip()],
         audience,
         status,
-        str(updated) if updated else None,
+        updated,
     )
+
+
+def parse_updated(aid: str, value: object) -> str | None:
+    """Return the `updated` field as an ISO date, or raise ArticleError naming it."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.isoformat()
+    try:
+        return date.fromisoformat(str(value).strip()).isoformat()
+    except ValueError:
+        raise ArticleError(aid, "updated", f"must be a date like 2026-09-01, not {str(value)[:40]!r}") from None
+
+
+def check_keys(source: str, fields: dict) -> None:
+    """Reject front-matter keys the importer does not know (a typo such as 'staus' would be ignored)."""
+    import difflib
+
+    aid = str(fields.get("id") or "").strip()
+    article = aid if ID_RE.match(aid) else source
+    for key in fields:
+        if str(key) not in FRONT_MATTER_KEYS:
+            close = difflib.get_close_matches(str(key), FRONT_MATTER_KEYS, n=1)
+            hint = f"; did you mean {close[0]}?" if close else f" (known: {', '.join(FRONT_MATTER_KEYS)})"
+            raise ArticleError(article, str(key), f"is not a front-matter field{hint}")
 
 
 def html_problem(body: str, first_line: int = 1) -> str | None:
@@ -119,8 +145,11 @@ def parse_article(text: str, source: str) -> ParsedArticle:
         fields = yaml.safe_load(parts[0][3:]) or {}
     except yaml.YAMLError as exc:
         raise ArticleError(source, "front matter", f"is not valid YAML ({exc.__class__.__name__})") from exc
+    except ValueError as exc:  # YAML-shaped but impossible, e.g. updated: 2026-13-01
+        raise ArticleError(source, "front matter", f"holds a value YAML cannot read ({exc})") from exc
     if not isinstance(fields, dict):
         raise ArticleError(source, "front matter", "must be a mapping of fields")
+    check_keys(source, fields)
     body = parts[1].split("\n", 1)[1] if "\n" in parts[1] else ""
     return validate_fields(source, fields, body, first_line=parts[0].count("\n") + 3)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import difflib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,11 @@ _last_import: ImportReport | None = None
 def last_import() -> ImportReport | None:
     """Return the most recent import report of this process, if any."""
     return _last_import
+
+
+def _reviewed(a: ParsedArticle) -> datetime | None:
+    """Return the front matter's `updated` date as the article's last-updated time (imports keep it)."""
+    return datetime.fromisoformat(a.updated).replace(tzinfo=UTC) if a.updated else None
 
 
 class ArticleRepository:
@@ -89,6 +94,7 @@ class ArticleRepository:
             body=a.body,
             version=1,
             updated_by=author,
+            updated_at=_reviewed(a) or utcnow(),
         )
         session.add(row)
         session.flush()
@@ -131,7 +137,7 @@ class ArticleRepository:
     def _write(self, session: Session, row: Article, a: ParsedArticle, author: str, note: str) -> ArticleVersion:
         row.title, row.tags, row.audience, row.status, row.body = a.title, a.tags, a.audience, a.status, a.body
         row.version += 1
-        row.updated_at, row.updated_by = utcnow(), author
+        row.updated_at, row.updated_by = _reviewed(a) or utcnow(), author
         return self._snapshot(session, row, author, note)
 
     def publish(self, session: Session, article_id: str, author: str) -> ArticleVersion:

@@ -50,6 +50,13 @@ def test_parse_article_reads_front_matter_and_body() -> None:
         (fm(tags="{a: 1}"), "ok", "tags", "must be a list of words"),
         (fm(audience="martians"), "ok", "audience", "must be one of all, residential, business"),
         (fm(status="maybe"), "ok", "status", "must be one of published, draft"),
+        (fm(staus="draft"), "ok", "staus", "is not a front-matter field; did you mean status?"),
+        (fm(colour="blue"), "ok", "colour",
+         "is not a front-matter field (known: id, title, tags, audience, status, updated)"),
+        (fm(id="Bad Id!", staus="draft"), "bad.md", "staus", "is not a front-matter field; did you mean status?"),
+        (fm(updated="last tuesday"), "ok", "updated", "must be a date like 2026-09-01, not 'last tuesday'"),
+        (fm(updated="2026-13-01"), "bad.md", "front matter", "holds a value YAML cannot read (month must be in 1..12)"),
+        (fm(updated="'2026-02-30'"), "ok", "updated", "must be a date like 2026-09-01, not '2026-02-30'"),
         (fm("   \n"), "ok", "body", "is empty"),
         (fm("x" * (MAX_BODY_CHARS + 1)), "ok", "body",
          f"is longer than {MAX_BODY_CHARS} characters (split the article)"),
@@ -79,3 +86,13 @@ def test_parse_article_body_at_the_limit_is_accepted() -> None:
 def test_parse_article_demo_articles_are_all_valid() -> None:
     ids = [parse_article(p.read_text(), p.name).id for p in sorted(ARTICLES.glob("*.md"))]
     assert len(ids) == len(set(ids)) >= 18
+
+
+def test_parse_article_without_status_is_a_draft() -> None:
+    assert parse_article(fm(), "x.md").status == "draft"
+
+
+def test_parse_article_updated_is_an_iso_date() -> None:
+    assert parse_article(fm(updated="2026-09-01"), "x.md").updated == "2026-09-01"
+    assert parse_article(fm(updated="'2026-09-01'"), "x.md").updated == "2026-09-01"
+    assert parse_article(fm(), "x.md").updated is None

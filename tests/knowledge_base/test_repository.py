@@ -47,7 +47,7 @@ def test_import_folder_again_updates_unedited_articles_and_skips_edited_ones(db:
 def test_create_returns_version_one_and_refuses_a_used_id(db: Database) -> None:
     with db.session() as s:
         v = repo.create(s, {"id": "new", "title": "New", "body": "Text."}, "maria")
-        assert (v.article_id, v.version, v.author, v.note, v.status) == ("new", 1, "maria", "created", "published")
+        assert (v.article_id, v.version, v.author, v.note, v.status) == ("new", 1, "maria", "created", "draft")
         with pytest.raises(ArticleError) as err:
             repo.create(s, {"id": "new", "title": "Again", "body": "Text."}, "maria")
         assert (err.value.article, err.value.field) == ("new", "id")
@@ -99,8 +99,20 @@ def test_list_finds_by_words_in_title_or_body(db: Database) -> None:
 def test_export_markdown_parses_back_to_the_same_article(db: Database) -> None:
     with db.session() as s:
         repo.create(s, {"id": "e", "title": "Export", "body": "## S\nText.", "tags": ["x", "y"],
-                        "audience": "business"}, "m")
+                        "audience": "business", "status": "published"}, "m")
         text = repo.export_markdown(s, "e")
     back = parse_article(text, "e.md")
     assert (back.id, back.title, back.tags, back.audience, back.status, back.body) == (
         "e", "Export", ["x", "y"], "business", "published", "## S\nText.\n")
+
+
+def test_import_keeps_the_updated_date_and_export_writes_it_back(db: Database, tmp_path: Path) -> None:
+    (tmp_path / "a.md").write_text("---\nid: a\ntitle: A\nstatus: published\nupdated: 2026-09-01\n---\n\nText.\n")
+    (tmp_path / "b.md").write_text("---\nid: b\ntitle: B\n---\n\nNo status given.\n")
+    repo = ArticleRepository()
+    with db.session() as s:
+        assert repo.import_folder(s, tmp_path).created == ["a", "b"]
+    with db.session() as s:
+        assert repo.get(s, "a").updated_at.date().isoformat() == "2026-09-01"
+        assert "updated: '2026-09-01'" in repo.export_markdown(s, "a")
+        assert repo.get(s, "b").status == "draft"
