@@ -147,15 +147,26 @@ class ArticleRepository:
         return self.update(session, article_id, {"status": "draft"}, author, "unpublished")
 
     def delete(self, session: Session, article_id: str, author: str) -> Article:
-        """Hide an article everywhere (soft delete); its versions stay."""
+        """Hide an article everywhere (soft delete); its versions stay and a "deleted" version records who and when."""
         row = self.get(session, article_id)
-        row.deleted_at, row.updated_at, row.updated_by = utcnow(), utcnow(), author
+        row.deleted_at = utcnow()
+        self._mark(session, row, author, "deleted")
         return row
 
     def restore_deleted(self, session: Session, article_id: str, author: str) -> Article:
+        """Bring a deleted article back as it was, recording a "restored" version."""
         row = self.get(session, article_id, include_deleted=True)
-        row.deleted_at, row.updated_at, row.updated_by = None, utcnow(), author
+        if row.deleted_at is None:
+            return row
+        row.deleted_at = None
+        self._mark(session, row, author, "restored")
         return row
+
+    def _mark(self, session: Session, row: Article, author: str, note: str) -> ArticleVersion:
+        """Record a change of state that leaves the text alone as a new version (the history is complete)."""
+        row.version += 1
+        row.updated_at, row.updated_by = utcnow(), author
+        return self._snapshot(session, row, author, note)
 
     def restore_version(self, session: Session, article_id: str, version_no: int, author: str) -> ArticleVersion:
         """Make an old version current again, as a new version (history is never rewritten)."""

@@ -116,3 +116,16 @@ def test_import_keeps_the_updated_date_and_export_writes_it_back(db: Database, t
         assert repo.get(s, "a").updated_at.date().isoformat() == "2026-09-01"
         assert "updated: '2026-09-01'" in repo.export_markdown(s, "a")
         assert repo.get(s, "b").status == "draft"
+
+
+def test_delete_and_restore_are_versions_with_author_and_time(db: Database) -> None:
+    with db.session() as s:
+        repo.create(s, {"id": "d", "title": "D", "body": "Text.", "status": "published"}, "ana")
+        repo.delete(s, "d", "maria")
+        repo.restore_deleted(s, "d", "root")
+        repo.restore_deleted(s, "d", "root")  # not deleted: nothing to record
+        versions = repo.versions(s, "d")
+        assert [(v.version, v.author, v.note) for v in versions] == [
+            (3, "root", "restored"), (2, "maria", "deleted"), (1, "ana", "created")]
+        assert all(v.created_at is not None for v in versions)
+        assert (repo.get(s, "d").version, repo.get(s, "d").body, repo.get(s, "d").status) == (3, "Text.\n", "published")
