@@ -42,7 +42,7 @@ class PassageIndex:
     """Passages of searchable articles; add, replace or remove one article without a rebuild."""
 
     def __init__(
-        self, embedder: Embedder, *, exact_below: int = 20000, nprobe: int = 16, lexical_sync_below: int = 20000
+        self, embedder: Embedder, *, exact_below: int = 20000, nprobe: int = 16, lexical_sync_below: int = 2000
     ) -> None:
         self.embedder = embedder
         self.exact_below = exact_below

@@ -73,7 +73,7 @@ def _query(seg: _Segment | None, tokens: list[str], k: int, groups: frozenset[st
 class LexicalIndex:
     """BM25 over (passage id -> text, group); thread-safe."""
 
-    def __init__(self, sync_below: int = 20000) -> None:
+    def __init__(self, sync_below: int = 2000) -> None:
         self.sync_below = sync_below
         self._docs: dict[int, tuple[str, str]] = {}
         self._main: _Segment | None = None

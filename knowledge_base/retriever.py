@@ -137,7 +137,7 @@ class KnowledgeBase:
         """Persist now for small indexes; in a background thread for large ones (saving 100k takes seconds)."""
         if self.folder is None:
             return
-        if len(self.index.entries) < self.settings.exact_below:
+        if len(self.index.entries) < self.settings.save_sync_below:
             self.flush()
             return
         with self._save_lock:

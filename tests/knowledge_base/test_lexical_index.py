@@ -53,3 +53,17 @@ def test_lexical_replace_large_index_uses_delta_then_compacts_to_a_fresh_build()
     expected = fresh({k: v for k, v in DOCS.items() if k != 1} | {9: ("reboot the modem with the switch", "all")})
     for q in ("reboot modem", "fault response", "pay bill debit"):
         assert index.search(q, 5) == expected.search(q, 5)
+
+
+def test_lexical_index_default_edit_at_a_few_thousand_passages_takes_the_delta_path() -> None:
+    from knowledge_base import KBSettings
+
+    docs = {i: (f"passage {i} about topic{i % 50}", "all") for i in range(2500)}
+    index = LexicalIndex(KBSettings().lexical_sync_below)
+    index.build(docs)
+    main = index._main
+    index.replace([7], {9999: ("zebra crossing okapi", "all")})
+    assert index._main is main  # no full rebuild in the caller's thread
+    assert [pid for pid, _ in index.search("zebra okapi", 3)] == [9999]
+    assert 7 not in {pid for pid, _ in index.search("passage 7 topic7", 50)}
+    index.wait_compacted(30)
