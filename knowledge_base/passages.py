@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 MAX_PASSAGE_CHARS = 1200
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,8 @@ def split(article_id: str, title: str, body: str) -> list[Passage]:
             sections[-1][1].append(line)
     out: list[Passage] = []
     for heading, lines in sections:
-        paragraphs = [p.strip() for p in "\n".join(lines).split("\n\n") if p.strip()]
+        paragraphs = [piece for p in "\n".join(lines).split("\n\n") if p.strip()
+                      for piece in split_long(p.strip(), MAX_PASSAGE_CHARS)]
         chunk: list[str] = []
         for p in paragraphs:
             if chunk and sum(len(c) for c in chunk) + len(p) > MAX_PASSAGE_CHARS:
@@ -41,6 +43,32 @@ def split(article_id: str, title: str, body: str) -> list[Passage]:
         if chunk:
             out.append(Passage(f"{article_id}#{len(out)}", article_id, heading, "\n\n".join(chunk)))
     return out
+
+
+def split_long(paragraph: str, limit: int) -> list[str]:
+    """Split a paragraph longer than limit at sentence ends (at spaces inside an endless sentence).
+
+    The embedding model reads only its first 256 tokens (about 1,000 characters), so the rest
+    of a long paragraph would be invisible to dense retrieval.
+    """
+    if len(paragraph) <= limit:
+        return [paragraph]
+    sentences: list[str] = []
+    for sentence in SENTENCE_END.split(paragraph):
+        while len(sentence) > limit:
+            cut = sentence.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            sentences.append(sentence[:cut].rstrip())
+            sentence = sentence[cut:].lstrip()
+        if sentence:
+            sentences.append(sentence)
+    pieces: list[str] = []
+    for sentence in sentences:
+        if pieces and len(pieces[-1]) + 1 + len(sentence) <= limit:
+            pieces[-1] = f"{pieces[-1]} {sentence}"
+        else:
+            pieces.append(sentence)
+    return pieces
 
 
 def passage_text(title: str, passage: Passage) -> str:
