@@ -76,7 +76,8 @@ def choose(hits: list[Hit], threshold: float, margin: float) -> tuple[str, Hit |
     top, rival = ranked[0], ranked[1] if len(ranked) > 1 else None
     if top.score < threshold:
         return "no_answer", top, rival
-    if rival is not None and top.score - rival.score < margin:
+    # Ask only between two real candidates: a rival below the threshold is no answer either.
+    if rival is not None and rival.score >= threshold and top.score - rival.score < margin:
         return "clarify", top, rival
     return "answer", top, rival
 

@@ -38,3 +38,8 @@ def test_plain_text_strips_markdown_and_ends_blocks_as_sentences() -> None:
 def test_short_answer_keeps_whole_sentences_within_the_limit() -> None:
     assert short_answer("One two. Three four. Five six.", 20) == "One two. Three four."
     assert short_answer("x" * 30, 10) == "x" * 9 + "…"
+
+
+def test_decide_close_rival_below_the_threshold_does_not_ask_it_answers() -> None:
+    a = decide([hit("router", 0.55, 1), hit("billing", 0.48, 2)], 0.5, 0.1, 450)
+    assert (a.kind, a.article_id) == ("answer", "router")
