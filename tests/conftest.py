@@ -6,6 +6,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,7 +30,7 @@ def settings(tmp_path: Path) -> CoreSettings:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Database]:
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
     from crm import migrate
 
     database = Database(f"sqlite:///{tmp_path / 'test.db'}")
@@ -38,31 +39,75 @@ def db(tmp_path: Path) -> Iterator[Database]:
     database.dispose()
 
 
-@pytest.fixture
-def pg_db() -> Iterator[Database]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    if not PG_URL:
-        pytest.skip("DATABASE_URL is not set: PostgreSQL tests need a server (.ci/run sets it)")
+@pytest.fixture(params=["sqlite", "postgres"])
+def db(request: pytest.FixtureRequest) -> Database:
+    """Every database test runs on SQLite, and on PostgreSQL too when DATABASE_URL is set."""
+    return request.getfixturevalue("sqlite_db" if request.param == "sqlite" else "pg_db")  # type: ignore[no-any-return]
+
+
+def _pg_admin(sql: str) -> None:
     import psycopg
 
+    admin_url = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(sql)  # type: ignore[arg-type]
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL at DATABASE_URL={PG_URL} is unreachable: {exc}")
+
+
+def _pg_url(name: str) -> str:
+    base, _, _ = PG_URL.replace("postgresql+psycopg://", "postgresql://").rpartition("/")
+    return f"{base}/{name}"
+
+
+@pytest.fixture(scope="session")
+def pg_session_db() -> Iterator[Database]:
+    """One PostgreSQL database for the session, migrated once by Alembic, dropped at the end."""
+    if not PG_URL:
+        pytest.skip("DATABASE_URL is not set: PostgreSQL tests need a server (.ci/run sets it)")
     from crm import migrate
 
     name = f"firstline_test_{uuid.uuid4().hex[:10]}"
-    admin_url = PG_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _ = admin_url.rpartition("/")
-    database = Database(f"{base}/{name}")
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    database = Database(_pg_url(name))
     try:
         migrate(database)
         yield database
     finally:
         database.dispose()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def any_db(request: pytest.FixtureRequest) -> Database:
-    """The same test on SQLite and on PostgreSQL (skipped without DATABASE_URL)."""
-    return request.getfixturevalue("db" if request.param == "sqlite" else "pg_db")  # type: ignore[no-any-return]
+@pytest.fixture
+def pg_db(pg_session_db: Database) -> Database:
+    """The session's PostgreSQL database, emptied for this test (creating one per test costs a checkpoint)."""
+    from sqlalchemy import text
+
+    with pg_session_db.engine.begin() as conn:
+        names = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                  "AND tablename <> 'alembic_version'")).scalars()
+        quoted = ", ".join(f'"{n}"' for n in names)
+        conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+    return pg_session_db
+
+
+@pytest.fixture(scope="session")
+def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """The real product (`firstline run`: real Rasa, model, database), started once for e2e and browser tests."""
+    import httpx
+
+    from firstline import launch
+
+    try:
+        started = launch.start(tmp_path_factory.mktemp("product"), secret="e2e-secret")
+    except launch.LaunchError as exc:
+        pytest.fail(str(exc))
+    yield started
+    # Ctrl-C must stop both processes cleanly.
+    code = started.stop()
+    assert code == 0, "".join(started.output[-30:])
+    assert "[firstline] stopped\n" in started.output
+    for url in (started.base, started.rasa):
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(url + "/", timeout=2)

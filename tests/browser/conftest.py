@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Product, product  # noqa: F401  (the same real product, started once)
-
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

@@ -7,15 +7,15 @@ from crm import ConversationStatus, Sender, store
 from tests import factories
 
 
-def test_add_message_records_parse_fields(any_db: Database) -> None:
+def test_add_message_records_parse_fields(db: Database) -> None:
     parse = {"intent": {"name": "outage", "confidence": 0.91}, "entities": [{"entity": "service", "value": "internet"}],
              "sentiment": {"compound": -0.4}}
-    with any_db.session() as s:
+    with db.session() as s:
         conv = factories.conversation(s)
         msg, new = store.add_message(s, conv, Sender.CUSTOMER, "my internet is down", parse=parse)
         cid = conv.id
     assert new
-    with any_db.session() as s:
+    with db.session() as s:
         [row] = store.list_messages(s, cid)
         assert (row.intent, row.confidence, row.sentiment) == ("outage", 0.91, -0.4)
         assert row.entities == [{"entity": "service", "value": "internet"}]
@@ -23,8 +23,8 @@ def test_add_message_records_parse_fields(any_db: Database) -> None:
         assert row.created_at.tzinfo is not None
 
 
-def test_add_message_with_same_client_id_is_recorded_once(any_db: Database) -> None:
-    with any_db.session() as s:
+def test_add_message_with_same_client_id_is_recorded_once(db: Database) -> None:
+    with db.session() as s:
         conv = factories.conversation(s)
         first, new1 = store.add_message(s, conv, Sender.CUSTOMER, "hello", client_id="abc")
         again, new2 = store.add_message(s, conv, Sender.CUSTOMER, "hello", client_id="abc")
@@ -51,8 +51,8 @@ def test_list_messages_hides_internal_notes_by_default(db: Database) -> None:
         assert [m.sender for m in store.list_messages(s, conv.id, include_notes=True)] == ["customer", "note"]
 
 
-def test_set_status_compare_and_set_lets_one_of_two_writers_win(any_db: Database) -> None:
-    with any_db.session() as s:
+def test_set_status_compare_and_set_lets_one_of_two_writers_win(db: Database) -> None:
+    with db.session() as s:
         conv = factories.conversation(s, status=ConversationStatus.QUEUED)
         a1 = factories.agent(s, "maria")
         a2 = factories.agent(s, "tom")
@@ -62,7 +62,7 @@ def test_set_status_compare_and_set_lets_one_of_two_writers_win(any_db: Database
 
     def accept(agent_id: int) -> None:
         barrier.wait()
-        with any_db.session() as s:
+        with db.session() as s:
             results[agent_id] = store.set_status(s, cid, ConversationStatus.OPEN, expected_version=version,
                                                  expected_status=[ConversationStatus.QUEUED],
                                                  assigned_agent_id=agent_id)
@@ -74,7 +74,7 @@ def test_set_status_compare_and_set_lets_one_of_two_writers_win(any_db: Database
         t.join()
     assert sorted(results.values()) == [False, True]
     winner = next(i for i, ok in results.items() if ok)
-    with any_db.session() as s:
+    with db.session() as s:
         conv = store.get_conversation(s, cid)
         assert (conv.status, conv.assigned_agent_id, conv.version) == ("open", winner, version + 1)
 
