@@ -23,6 +23,19 @@ MODES = ("hybrid", "dense", "bm25")
 SEGMENTS = ("residential", "business")
 
 
+def audiences(segment: str) -> set[str]:
+    """Return the article audiences a customer segment may see.
+
+    The CRM stores the segment as free text; an unknown one (a typo, a new segment nobody wrote
+    articles for yet) sees only articles for everyone rather than failing the conversation.
+    """
+    seg = segment.strip().lower()
+    if seg in SEGMENTS:
+        return {"all", seg}
+    log.info("unknown customer segment %r: answering from articles for everyone only", segment[:40])
+    return {"all"}
+
+
 @dataclass
 class Candidates:
     """Both retrievers' raw results for one query, before fusion (evaluation tunes fusion on these)."""
@@ -167,10 +180,8 @@ class KnowledgeBase:
         """Return each retriever's raw results (segment None: every audience)."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}")
-        if segment is not None and segment not in SEGMENTS:
-            raise ValueError(f"segment must be one of {', '.join(SEGMENTS)}")
         pool = pool or self.settings.pool
-        groups = None if segment is None else {"all", segment}
+        groups = None if segment is None else audiences(segment)
         if not query.strip():
             return Candidates(None, [], [])
         qvec = None if mode == "bm25" else self.embedder.encode([query])[0]

@@ -23,16 +23,17 @@ ROUTER = doc("restart-router", "Restart your router", "## Restart\nSwitch the ze
 BILL = doc("understand-bill", "Understanding your bill", "## Charges\nYour okapi bill lists monthly charges.")
 
 
-def run(action: Any, rt: Runtime, text: str, intent: str = "nlu_fallback") -> tuple[list[dict[str, Any]], list[Any]]:
+def run(action: Any, rt: Runtime, text: str, intent: str = "nlu_fallback",
+        segment: str | None = "residential") -> tuple[list[dict[str, Any]], list[Any]]:
     """Run an action as rasa-sdk would; return what it said and the events the bus saw."""
     with rt.db.session() as s:
-        conv = factories.conversation(s)
+        conv = factories.conversation(s, customer=factories.customer(s, segment="Enterprise (legacy)"))
         conv_id = conv.id
     seen: list[Any] = []
     rt.bus.on(events.RETRIEVAL_FAILED, seen.append)
     parse = {"text": text, "intent": {"name": intent, "confidence": 0.2},
              "intent_ranking": [{"name": intent, "confidence": 0.2}]}
-    tracker = Tracker(conv_id, {"segment": "residential"}, parse, [], False, None, {}, "action_listen")
+    tracker = Tracker(conv_id, {"segment": segment}, parse, [], False, None, {}, "action_listen")
     dispatcher = CollectingDispatcher()
     set_runtime(rt)
     try:
@@ -97,3 +98,11 @@ def test_answer_or_fallback_kinds_stay_within_what_escalation_counts() -> None:
     assert assist.answer_or_fallback(kb, "zebra", "residential", {}).kind in NOT_UNDERSTOOD
     kb = kb_from([ROUTER, BILL], clarify_margin=1.0)
     assert assist.answer_or_fallback(kb, "zebra router okapi bill", "residential", {}).kind in NOT_UNDERSTOOD
+
+
+def test_action_answer_customer_with_an_unknown_segment_gets_articles_for_everyone(
+        settings: CoreSettings, db: Database) -> None:
+    business = doc("biz-router", "Business router", "## Restart\nSwitch the zebra router off.", "business")
+    rt = fakes.runtime(settings, db, kb=kb_from([ROUTER, business]))
+    said, _ = run(ActionAnswer(), rt, "zebra router off", intent="outage", segment=None)  # crm: "Enterprise (legacy)"
+    assert [(m["kind"], m["article_id"]) for m in said] == [("kb_answer", "restart-router")]

@@ -54,12 +54,20 @@ def test_search_rare_segment_is_found_beyond_the_first_candidates() -> None:
     assert [h.article_id for h in kb.search("router fault", segment="business", mode="dense", k=5)] == ["biz"]
 
 
-def test_search_rejects_unknown_mode_and_segment() -> None:
+def test_search_rejects_unknown_mode() -> None:
     kb = kb_from(corpus(2))
     with pytest.raises(ValueError, match="mode must be one of hybrid, dense, bm25"):
         kb.search("x", mode="magic")
-    with pytest.raises(ValueError, match="segment must be one of residential, business"):
-        kb.search("x", segment="martian")
+
+
+def test_search_unknown_segment_sees_only_articles_for_everyone() -> None:
+    kb = kb_from([doc("all-a", "Router", "## S\nzebra router"),
+                  doc("biz", "Router biz", "## S\nzebra router", "business"),
+                  doc("home", "Router home", "## S\nzebra router", "residential")])
+    assert {h.article_id for h in kb.search("zebra router", segment="Martian Enterprise")} == {"all-a"}
+    assert {h.article_id for h in kb.search("zebra router", segment=" Business ")} == {"all-a", "biz"}
+    a = kb.answer("zebra router", segment="")
+    assert (a.kind, a.article_id) == ("answer", "all-a")
 
 
 def test_search_empty_query_returns_nothing() -> None:
