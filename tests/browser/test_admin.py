@@ -24,14 +24,20 @@ def test_admin_writes_publishes_and_tries_an_article_then_diffs_an_edit(page: An
     page.get_by_label("Title").fill("Getting your bill by pigeon post")
     page.get_by_label("Status").select_option("published")
     body = page.get_by_label("Body (Markdown)")
-    body.fill("## Pigeon post\n\nWe send paper bills by **pigeon post** on request.\n\n<script>window.pwned=1</script>")
+    # A script inserted through innerHTML never runs, so it proves nothing; an image's onerror does run.
+    payload = '<img src=x onerror="window.pwned=1">'
+    body.fill(f"## Pigeon post\n\nWe send paper bills by **pigeon post** on request.\n\n{payload}")
     preview = page.locator("#preview")
     preview.locator("strong", has_text="pigeon post").wait_for(timeout=10000)  # live Markdown preview
-    assert preview.locator("script").count() == 0  # sanitised
+    preview.get_by_text(payload).first.wait_for(timeout=10000)  # shown as text, inert
+    assert preview.locator("img").count() == 0 and preview.locator("[onerror]").count() == 0
+    page.wait_for_timeout(500)  # time for a broken image's onerror to fire, had one been made
+    assert page.evaluate("window.pwned === undefined")
     page.get_by_role("button", name="Save").click()
-    error = page.get_by_role("alert")  # raw HTML is refused, naming the field; nothing is stored
+    error = page.get_by_role("alert")  # raw HTML is refused, naming the article and field; nothing is stored
     error.wait_for(timeout=10000)
-    assert "body" in error.inner_text() and "raw HTML" in error.inner_text()
+    assert "e2e-pigeon-post" in error.inner_text() and "body" in error.inner_text()
+    assert "raw HTML" in error.inner_text()
     assert page.evaluate("window.pwned === undefined")
 
     page.get_by_label("Body (Markdown)").fill("## Pigeon post\n\nWe send paper bills by **pigeon post** on request.")
@@ -40,7 +46,8 @@ def test_admin_writes_publishes_and_tries_an_article_then_diffs_an_edit(page: An
 
     page.goto(f"{product.base}/admin/try?q=can+I+get+my+bill+by+pigeon+post")
     answer = page.locator("#bot-answer")
-    assert "The bot would answer" in answer.inner_text()
+    assert "The knowledge base would answer" in answer.inner_text()
+    assert page.locator("#route-action").inner_text()  # which action the dialogue runs after the parse
     assert "Getting your bill by pigeon post" in answer.inner_text()
     for mode in ("hybrid", "dense", "bm25"):  # both retrievers' scores beside the fused ranking
         assert "Getting your bill by pigeon post" in page.locator(f"#mode-{mode}").inner_text()

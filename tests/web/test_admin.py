@@ -12,7 +12,7 @@ from core.embedding import FakeEmbedder
 from core.events import events
 from core.settings import CoreSettings
 from crm import Sender, store
-from knowledge_base import ArticleRepository, KBSettings, KnowledgeBase
+from knowledge_base import ArticleRepository, KBSettings, KnowledgeBase, parse_article
 from tests import factories, fakes
 from web.app import create_app
 
@@ -214,3 +214,32 @@ def test_gap_draft_with_tag_like_customer_text_makes_a_plain_draft(admin: TestCl
         assert "- why is my &lt;b&gt;bill&lt;/b&gt; so high &lt;script&gt;alert(1)&lt;/script&gt;" in a.body
     html = admin.get("/admin/articles/draft-why-is-my-bill-so-high-alert-1").text
     assert "<script>alert(1)</script>" not in html
+
+
+def test_export_md_is_the_article_as_markdown_with_front_matter(admin: TestClient) -> None:
+    r = admin.get("/admin/articles/reset-password/export.md")
+    assert r.status_code == 200 and r.headers["content-disposition"] == 'attachment; filename="reset-password.md"'
+    back = parse_article(r.text, "reset-password.md")
+    assert (back.id, back.title, back.status, back.audience) == (
+        "reset-password", "Resetting your My Account password", "published", "all")
+    assert back.updated == "2026-09-01"
+    assert admin.get("/admin/articles/no-such/export.md").status_code == 404
+
+
+def test_version_page_shows_that_version_sanitised_with_author(admin: TestClient) -> None:
+    admin.post("/admin/articles", data={"article_id": "v-page", "title": "Version page", "status": "draft",
+                                        "body": "## One\nFirst **text**. [x](javascript:alert(1))"})
+    admin.post("/admin/articles/v-page", data={"title": "Version page", "body": "## Two\nSecond text."})
+    page = admin.get("/admin/articles/v-page/versions/1").text
+    assert "<strong>text</strong>" in page and "Second text" not in page and "root" in page
+    assert 'href="javascript:' not in page
+    assert "Second text" in admin.get("/admin/articles/v-page/versions/2").text
+    assert admin.get("/admin/articles/v-page/versions/9").status_code == 404
+
+
+def test_delete_and_restore_show_in_the_history(admin: TestClient) -> None:
+    admin.post("/admin/articles/moving-home/delete")
+    admin.post("/admin/articles/moving-home/restore")
+    rows = re.findall(r"<td>(root)</td><td>(deleted|restored)</td>",
+                      admin.get("/admin/articles/moving-home").text)
+    assert rows == [("root", "restored"), ("root", "deleted")]
