@@ -43,6 +43,10 @@ def clean_text(text: object, max_chars: int) -> str:
         raise InvalidMessage("not_text", "message text must be a string")
     # Control characters (other than newlines and tabs) have no place in chat and break logs.
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # a lone surrogate ("\ud800") is valid JSON but no text
+        raise InvalidMessage("not_utf8", "message text is not valid Unicode") from exc
     text = unicodedata.normalize("NFC", text).strip()
     if not text:
         raise InvalidMessage("empty", "message is empty")
@@ -87,7 +91,11 @@ class ConversationLoop:
     def handle(self, conversation_id: str, text: object, client_id: str | None = None) -> TurnResult:
         """Take one customer message through the loop; return what was recorded."""
         clean = clean_text(text, self.rt.settings.max_message_chars)
-        parse = self.rt.nlu.parse(clean)
+        try:
+            parse = self.rt.nlu.parse(clean)
+        except Exception:  # the message must be recorded whatever the NLU does; escalation sees no parse
+            log.exception("NLU failed for a message in %s", conversation_id)
+            parse = {"intent": None, "entities": [], "text": clean, "error": "nlu_failed"}
         with self.rt.db.session() as s:
             conv = store.get_conversation(s, conversation_id)
             msg, new = store.add_message(s, conv, Sender.CUSTOMER, clean, client_id=client_id, parse=parse)
@@ -139,11 +147,16 @@ class ConversationLoop:
         return self._result(conversation_id, msg, handoff)
 
     def _escalate_if_needed(self, conversation_id: str, *, dialogue_available: bool) -> Any:
-        with self.rt.db.session() as s:
-            decision = self.gate.check(s, conversation_id, dialogue_available=dialogue_available)
-            if decision is None or not decision.handoff:
-                return None
-            return self.gate.hand_off(s, conversation_id, decision)
+        try:
+            with self.rt.db.session() as s:
+                decision = self.gate.check(s, conversation_id, dialogue_available=dialogue_available)
+                if decision is None or not decision.handoff:
+                    return None
+                return self.gate.hand_off(s, conversation_id, decision)
+        except Exception:
+            # A broken check must not cost the customer their answer: log it and let the bot reply.
+            log.exception("escalation check failed for %s", conversation_id)
+            return None
 
     def _result(self, conversation_id: str, msg: Message, handoff: Any) -> TurnResult:
         with self.rt.db.session() as s:

@@ -9,5 +9,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+# With DATABASE_URL on this machine's PostgreSQL (as .ci/run sets it), a server left stopped is
+# started with the command the env notes give, rather than failing every database test.
+if [[ "${DATABASE_URL:-}" == postgresql://*@127.0.0.1* || "${DATABASE_URL:-}" == postgresql://*@localhost* ]] \
+   && command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1; then
+  echo "test: starting the local PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
+fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 exec .venv/bin/python -m pytest "$@"

@@ -123,3 +123,18 @@ def test_handle_bad_input_stores_nothing(settings: CoreSettings, db: Database) -
         loop.handle(cid, "x" * 5000)
     assert senders_and_texts(db, cid) == []
     assert dialogue.sent == []
+
+
+def test_handle_records_the_message_even_when_the_nlu_fails(settings: CoreSettings, db: Database) -> None:
+    loop, dialogue, cid = make_loop(settings, db)
+
+    def broken(text: str) -> dict:
+        raise RuntimeError("model file damaged")
+
+    loop.rt.nlu.parse = broken  # type: ignore[method-assign]
+    result = loop.handle(cid, "my internet is down")
+    assert [(m.sender, m.text) for m in result.messages][0] == ("customer", "my internet is down")
+    assert dialogue.sent == [(cid, "my internet is down")]  # the dialogue still answers
+    with db.session() as s:
+        first = store.list_messages(s, cid)[0]
+        assert (first.text, first.intent, first.parse["error"]) == ("my internet is down", None, "nlu_failed")

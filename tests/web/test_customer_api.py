@@ -84,6 +84,10 @@ def test_post_message_non_utf8_and_oversized_bodies_are_refused(app_client: Test
     headers = {**auth, "Content-Type": "application/json"}
     r = app_client.post(f"/api/conversations/{cid}/messages", content=b'{"text": "caf\xe9"}', headers=headers)
     assert (r.status_code, r.json()) == (400, {"detail": "request body is not valid UTF-8"})
+    # Valid JSON, but a lone surrogate is no text: refused, not a 500 from the tokenizer or the database.
+    r = app_client.post(f"/api/conversations/{cid}/messages", content=b'{"text": "broken \\ud800 text"}',
+                        headers=headers)
+    assert (r.status_code, r.json()["detail"]["code"]) == (422, "not_utf8")
     r = app_client.post(
         f"/api/conversations/{cid}/messages", content=b'{"text": "' + b"a" * 70000 + b'"}', headers=headers
     )
