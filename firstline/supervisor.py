@@ -30,9 +30,16 @@ def _pump(proc: subprocess.Popen[str], prefix: str, log: Path) -> None:
                 print(f"{prefix} {line}", end="", flush=True)
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[str], name: str, timeout: float, log: Path) -> None:
+class Interrupted(Exception):
+    """Ctrl-C (or SIGTERM) arrived while we were still starting up."""
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[str], name: str, timeout: float, log: Path,
+                  stopping: threading.Event) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if stopping.is_set():
+            raise Interrupted
         if proc.poll() is not None:
             raise RuntimeError(f"{name} exited with code {proc.returncode}; see {log}")
         try:
@@ -40,7 +47,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[str], name: str, timeout: flo
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
+        stopping.wait(0.5)
     raise RuntimeError(f"{name} was not healthy after {timeout:.0f}s; see {log}")
 
 
@@ -64,7 +71,11 @@ def prepare(settings: CoreSettings) -> Path:
 
 
 def run(settings: CoreSettings, *, train_only: bool = False) -> int:
-    model = prepare(settings)
+    try:
+        model = prepare(settings)
+    except KeyboardInterrupt:  # Ctrl-C while training: nothing is running yet
+        say("stopped before start-up finished")
+        return 130
     if train_only:
         return 0
     logs = settings.data_dir / "logs"
@@ -98,8 +109,8 @@ def run(settings: CoreSettings, *, train_only: bool = False) -> int:
         app = start("app", app_cmd, env)
         rasa = start("rasa", rasa_project.rasa_command(settings, model, endpoints), {**rasa_project.rasa_env()})
         base = f"http://{settings.app_host}:{settings.app_port}"
-        _wait_healthy(f"{base}/health", app, "the app", 180, logs / "app.log")
-        _wait_healthy(f"http://127.0.0.1:{settings.rasa_port}/", rasa, "Rasa", 240, logs / "rasa.log")
+        _wait_healthy(f"{base}/health", app, "the app", 180, logs / "app.log", stopping)
+        _wait_healthy(f"http://127.0.0.1:{settings.rasa_port}/", rasa, "Rasa", 240, logs / "rasa.log", stopping)
         say("ready")
         say(f"  widget (demo site):  {base}/demo")
         say(f"  agent console:       {base}/console")
@@ -107,12 +118,16 @@ def run(settings: CoreSettings, *, train_only: bool = False) -> int:
         say(f"  API docs:            {base}/docs")
         say(f"  logins:              {settings.data_dir / 'credentials.txt'}")
         say("press Ctrl-C to stop")
+        crashed = False
         while not stopping.is_set():
             for name, proc in procs:
                 if proc.poll() is not None:
                     say(f"{name} stopped unexpectedly (code {proc.returncode}); see {logs / (name + '.log')}")
+                    crashed = True
                     stopping.set()
             stopping.wait(1.0)
+        return 1 if crashed else 0
+    except Interrupted:
         return 0
     except RuntimeError as exc:
         say(f"error: {exc}")
