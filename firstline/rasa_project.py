@@ -5,14 +5,19 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from core.settings import ROOT, CoreSettings
 from web.security import internal_token
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
-DIALOGUE_INPUTS = [ROOT / "bot" / "domain.yml", ROOT / "bot" / "config.yml", ROOT / "data" / "rules.yml",
-                   ROOT / "data" / "stories.yml", ROOT / "bot" / "requirements-rasa.txt"]
+FIXED_INPUTS = [ROOT / "bot" / "domain.yml", ROOT / "bot" / "config.yml", ROOT / "bot" / "requirements-rasa.txt"]
+
+
+def dialogue_inputs() -> list[Path]:
+    """What `rasa train core` reads: the domain, config and every rules/stories file in data/."""
+    return FIXED_INPUTS + sorted((ROOT / "data").glob("*.yml"))
 
 
 def model_dir(settings: CoreSettings) -> Path:
@@ -22,7 +27,7 @@ def model_dir(settings: CoreSettings) -> Path:
 
 def dialogue_fingerprint() -> str:
     h = hashlib.sha256()
-    for path in DIALOGUE_INPUTS:
+    for path in dialogue_inputs():
         h.update(path.name.encode())
         h.update(path.read_bytes() if path.exists() else b"")
     return h.hexdigest()[:16]
@@ -51,9 +56,18 @@ def train_dialogue(settings: CoreSettings, say=print) -> Path:  # type: ignore[n
     cmd = [str(RASA_BIN), "train", "core", "--domain", str(ROOT / "bot" / "domain.yml"),
            "--config", str(ROOT / "bot" / "config.yml"), "--stories", str(ROOT / "data"),
            "--out", str(target.parent), "--fixed-model-name", target.name.removesuffix(".tar.gz")]
-    proc = subprocess.run(cmd, cwd=ROOT, env=rasa_env(), capture_output=True, text=True)
+    log = target.parent / "train.log"
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=rasa_env(), stdout=out, stderr=subprocess.STDOUT)
+        while proc.poll() is None:  # Rasa prints progress bars; a heartbeat is what a person needs
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                say(f"  still training the dialogue model ({time.monotonic() - started:.0f}s)…")
     if proc.returncode != 0 or not target.exists():
-        raise RuntimeError(f"rasa train core failed ({proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
+        raise RuntimeError(f"rasa train core failed ({proc.returncode}); see {log}:\n{tail}")
     for old in target.parent.glob("dialogue-*.tar.gz"):
         if old != target:
             old.unlink()
