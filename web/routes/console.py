@@ -141,10 +141,24 @@ def _act(request: Request, user: StaffUser, conversation_id: str, fn_name: str, 
 
 @router.post("/conversations/{conversation_id}/accept")
 def accept(conversation_id: str, request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> dict:
-    ok = _act(request, user, conversation_id, "accept", user.id)
-    if not ok:
+    with rt_of(request).db.session() as s:
+        conv = s.get(Conversation, conversation_id)
+        if conv is not None and not visible(user, conv) and _lost_race(s, conv, user):
+            winner = conv.assigned_agent.display_name if conv.assigned_agent else "Someone else"
+            raise HTTPException(409, f"{winner} accepted this conversation first")
+    if not _act(request, user, conversation_id, "accept", user.id):
         raise HTTPException(409, "someone else accepted this conversation first")
     return {"accepted": True}
+
+
+def _lost_race(s: Session, conv: Conversation, user: StaffUser) -> bool:
+    """True when another agent has accepted this conversation: the loser of a double accept is told so.
+
+    (It reveals only that a colleague holds the chat, never its contents.)
+    """
+    last = s.scalar(select(Handoff).where(Handoff.conversation_id == conv.id).order_by(Handoff.id.desc()))
+    return (conv.status == ConversationStatus.OPEN and conv.assigned_agent_id not in (None, user.id)
+            and last is not None and last.accepted_at is not None)
 
 
 def _owned(request: Request, user: StaffUser, conversation_id: str) -> Conversation:
