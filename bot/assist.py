@@ -67,6 +67,8 @@ def case_status(session: Session, conversation_id: str, case_number: str | None)
     """Report on the customer's own case (never another customer's)."""
     conv = store.get_conversation(session, conversation_id)
     customer = conv.customer
+    # Said earlier (to the bot or to a person before a hand back): never ask for it again.
+    case_number = case_number or store.latest_entity(session, conversation_id, "case_number")
     if case_number:
         case = store.find_case(session, case_number)
         if case is None or case.customer_id != customer.id:

@@ -172,6 +172,16 @@ def customer_history(
     return {"conversations": list(convs), "open_cases": list(cases)}
 
 
+def latest_entity(session: Session, conversation_id: str, entity: str) -> str | None:
+    """The newest value of entity the customer gave in this conversation, to whomever they said it."""
+    for m in session.scalars(select(Message).where(Message.conversation_id == conversation_id,
+                                                   Message.sender == Sender.CUSTOMER).order_by(Message.id.desc())):
+        for e in reversed(m.entities or []):
+            if e.get("entity") == entity and e.get("value"):
+                return str(e["value"])
+    return None
+
+
 def open_cases(session: Session, customer_id: str) -> Sequence[Case]:
     return session.scalars(
         select(Case).where(Case.customer_id == customer_id, Case.status == "open").order_by(Case.created_at)
