@@ -44,6 +44,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "c_30": {"c": 30.0},
     "min_df_2": {"min_df": 2},
     "char_max_20k": {"char_max_features": 20000},
+    "min_df_2_dense_4": {"min_df": 2, "dense_weight": 4.0},
+    "min_df_2_c_30": {"min_df": 2, "c": 30.0},
+    "min_df_2_knn_10_vote_2": {"min_df": 2, "knn_weight": 2.0, "knn_k": 10},
+    "min_df_2_knn_10_vote_10": {"min_df": 2, "knn_weight": 10.0, "knn_k": 10},
+    "min_df_2_word_0.5": {"min_df": 2, "word_weight": 0.5},
+    "min_df_2_word_1.0": {"min_df": 2, "word_weight": 1.0},
 }
 
 
@@ -89,10 +95,19 @@ def run_variant(name: str, overrides: dict[str, Any], train: tuple, val: tuple) 
     vy = np.array([index.get(i, -1) for i in vi])
     top = probs.argmax(axis=1)
     out: dict[str, Any] = {"overrides": overrides, "fit_seconds": round(fit_seconds, 1),
-                           "val_in_scope_top1": round(float((top == vy)[~gold_oos].mean()), 4)}
+                           "val_in_scope_top1": round(float((top == vy)[~gold_oos].mean()), 4),
+                           "n_correct": int((top == vy)[~gold_oos].sum())}
+    pred_file = CACHE / f"pred-{len(vt)}-{name}.npy"
+    np.save(pred_file, top)
+    base_file = CACHE / f"pred-{len(vt)}-baseline.npy"
+    if base_file.exists():
+        out["n_changed_vs_baseline"] = int((np.load(base_file) != top).sum())
     if gold_oos.any():
+        sims = np.asarray(vv, dtype=np.float32) @ clf.train_vecs.T
+        top5 = -np.partition(-sims, 4, axis=1)[:, :5]
         # Higher = more in scope; AUROC of in-scope vs OOS, for each candidate OOS score.
         for score_name, s in (("max_prob", probs.max(axis=1)), ("nearest_sim", sim),
+                              ("mean_top5_sim", top5.mean(axis=1)),
                               ("energy", np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1))
                                + logits.max(1))):
             out[f"val_oos_auroc_{score_name}"] = round(auroc(s[~gold_oos], s[gold_oos]), 4)

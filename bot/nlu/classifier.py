@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+MIN_DF_FROM = 1000  # examples
+
 
 @dataclass(frozen=True)
 class ClassifierConfig:
@@ -25,6 +27,10 @@ class ClassifierConfig:
     # faster fits), and at most char_max_features character n-grams are kept.
     min_df: int = 1
     char_max_features: int = 60000
+    # The out-of-scope similarity evidence: the mean cosine similarity to the sim_k nearest training
+    # examples (1 = the nearest only). On CLINC150 val + oos_val, mean top-5 separated out-of-scope
+    # queries better than the nearest alone (AUROC 0.975 vs 0.964; bench/results/nlu-ablation-clinc150.json).
+    sim_k: int = 5
     max_iter: int = 1000
     seed: int = 13
 
@@ -90,7 +96,7 @@ class IntentClassifier:
         return out / k
 
     def scores(self, vecs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Return (logits, max similarity to any training example) for each input."""
+        """Return (logits, mean similarity to the sim_k nearest training examples) for each input."""
         logits = self.lr.decision_function(self.features(vecs, texts))
         if logits.ndim == 1:  # scikit-learn returns one column for two classes
             logits = np.stack([-logits, logits], axis=1) / 2
@@ -103,8 +109,19 @@ class IntentClassifier:
         if self.config.knn_weight:
             evidence = self.knn_vote(sims) if self.config.knn_k else self._class_max(sims)
             logits = logits + self.config.knn_weight * evidence
-        nearest = sims.max(axis=1) if sims.shape[1] else np.full(len(vecs), -1.0, dtype=np.float32)
-        return logits, nearest
+        return logits, self.neighbourhood_similarity(sims)
+
+    def neighbourhood_similarity(self, sims: np.ndarray) -> np.ndarray:
+        """Return the mean of each row's sim_k largest similarities (-1 with no training examples)."""
+        # Never more neighbours than the smallest intent has examples: an exact repeat of a rare
+        # intent's only example must still look fully in scope.
+        smallest = int(np.diff(np.append(self._starts, len(self.train_labels))).min()) if len(self._starts) else 0
+        k = min(max(self.config.sim_k, 1), smallest)
+        if k == 0:
+            return np.full(len(sims), -1.0, dtype=np.float32)
+        if k == 1:
+            return sims.max(axis=1)
+        return (-np.partition(-sims, k - 1, axis=1)[:, :k]).mean(axis=1)
 
 
 def fit_classifier(vecs: np.ndarray, texts: list[str], y: np.ndarray, labels: list[str],
@@ -115,8 +132,9 @@ def fit_classifier(vecs: np.ndarray, texts: list[str], y: np.ndarray, labels: li
 
     model = IntentClassifier(labels, config)
     lower = [t.lower() for t in texts]
-    # min_df above 1 would leave a tiny data set with no vocabulary at all.
-    min_df = config.min_df if len(texts) >= 20 * config.min_df else 1
+    # min_df is for large data, where rare n-grams only cost fit time; on a small data set (the demo
+    # bot's) a phrase seen once may be all there is to an intent.
+    min_df = config.min_df if len(texts) >= MIN_DF_FROM else 1
     if config.char_weight:
         model.char_vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
                                                 min_df=min_df, max_features=config.char_max_features).fit(lower)

@@ -46,6 +46,7 @@ class NLUSettings(BaseSettings):
     knn_k: int = 0
     min_df: int = 1
     char_max_features: int = 60000
+    sim_k: int = 5
     # Without out-of-scope validation examples, thresholds keep this share of correct in-scope answers;
     # 1.0 switches that detector off (every input gets its top intent unless trained out_of_scope wins).
     keep_in_scope: float = 0.97
@@ -67,7 +68,7 @@ class NLUSettings(BaseSettings):
 
         return ClassifierConfig(c=self.c, dense_weight=self.dense_weight, char_weight=self.char_weight,
                                 word_weight=self.word_weight, knn_weight=self.knn_weight, knn_k=self.knn_k,
-                                min_df=self.min_df, char_max_features=self.char_max_features)
+                                min_df=self.min_df, char_max_features=self.char_max_features, sim_k=self.sim_k)
 
 
 class NLUService:

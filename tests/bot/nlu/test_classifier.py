@@ -38,6 +38,16 @@ def test_knn_vote_matches_brute_force_top_k() -> None:
 
 def test_nearest_similarity_is_the_closest_training_example() -> None:
     vecs, texts, y = _data()
-    clf = fit_classifier(vecs, texts, y, ["a", "b", "c", "d"], ClassifierConfig(char_weight=0.0, knn_weight=1.0))
+    clf = fit_classifier(vecs, texts, y, ["a", "b", "c", "d"],
+                         ClassifierConfig(char_weight=0.0, knn_weight=1.0, sim_k=1))
     _, nearest = clf.scores(vecs[:3], texts[:3])
     assert np.allclose(nearest, 1.0, atol=1e-5)  # each is its own nearest neighbour
+
+
+def test_neighbourhood_similarity_is_the_mean_of_the_k_largest() -> None:
+    vecs, texts, y = _data()
+    clf = fit_classifier(vecs, texts, y, ["a", "b", "c", "d"], ClassifierConfig(char_weight=0.0, sim_k=3))
+    queries = _data(seed=4, n=6)[0]
+    _, got = clf.scores(queries, ["q"] * 6)
+    oracle = np.sort(queries @ vecs.T, axis=1)[:, -3:].mean(axis=1)
+    assert np.allclose(got, oracle, atol=1e-5)
