@@ -19,12 +19,13 @@ ASK_FOR_PERSON = re.compile(
 )
 LEGAL_OR_PUBLIC = re.compile(
     r"\b(solicitor|lawyer|legal action|sue|court|ombudsman|ofcom|trading standards|"
-    r"post (this|it) (everywhere|online)|social media|twitter|tell everyone|review(s)? everywhere)\b",
+    r"post (about )?(this|it) (everywhere|online)|social media|twitter|tell everyone|review(s)? everywhere)\b",
     re.I,
 )
+# "that didn't work" is about the bot's answer; "my wifi doesn't work" is the problem itself.
 DIDNT_HELP = re.compile(
-    r"\b(that |this |it )?(didn'?t|did not|doesn'?t|does not|hasn'?t) (help|work|answer)\b|"
-    r"\bnot (helpful|what i asked)\b",
+    r"\b(that|this|it|your answer|the answer)( still| just)? (didn'?t|did not|doesn'?t|does not|hasn'?t|has not) "
+    r"(help|work|answer)|\b(didn'?t|did not|doesn'?t|does not) help\b|\bnot (helpful|what i asked)\b",
     re.I,
 )
 CHITCHAT = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"}
@@ -59,8 +60,10 @@ def upset(history: Sequence[Turn], current: Turn, s: EscalationSettings) -> Deci
             f"Customer is upset (sentiment {current.sentiment:+.2f}, frustration {current.frustration:.2f}): "
             f"{quote(current.text)}",
         )
-    if len(history) >= 2:
-        baseline = float(np.mean([t.sentiment for t in history]))
+    # The baseline is the customer's mood on their actual questions: "thanks!" is no baseline.
+    topical = [t.sentiment for t in history if t.intent not in CHITCHAT]
+    if len(topical) >= 2:
+        baseline = float(np.mean(topical))
         if baseline - current.sentiment >= s.sentiment_drop:
             return Decision(
                 True,
