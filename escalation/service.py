@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from core.db import utcnow
 from core.events import EventBus, events
-from crm import Agent, Conversation, ConversationStatus, Handoff, Message, Sender, store
+from crm import Agent, Case, Conversation, ConversationStatus, Handoff, Message, Sender, store
 from escalation.cases import open_case, say
 from escalation.packet import build_packet
 from escalation.queue import expected_wait, open_count, queued_for
-from escalation.routing import choose_agent
+from escalation.routing import available, choose_agent
 from escalation.settings import EscalationSettings
 from escalation.triggers import CHITCHAT
 from escalation.turns import Decision
@@ -255,20 +255,14 @@ def transfer(
     if conv.status != ConversationStatus.OPEN or conv.assigned_agent_id != from_agent_id:
         return False
     agents = list(session.scalars(select(Agent)))
-    target = (
-        session.get(Agent, to_agent_id)
-        if to_agent_id
-        else choose_agent(
-            agents,
-            customer_last_agent_id=None,
-            intent=None,
-            language=None,
-            load=_load(session),
-            now=utcnow(),
-            team=to_team,
-            exclude=from_agent_id,
-        )
-    )
+    load, now = _load(session), utcnow()
+    if to_agent_id:
+        named = session.get(Agent, to_agent_id)
+        # A named colleague must be able to take it now; room is not required (they queue it).
+        target = named if named is not None and available(named, load, now, full_ok=True) else None
+    else:
+        target = choose_agent(agents, customer_last_agent_id=None, intent=None, language=None, load=load, now=now,
+                              team=to_team, exclude=from_agent_id)
     if target is None or target.id == from_agent_id:
         return False
     if not store.set_status(
@@ -356,5 +350,9 @@ def resolve(session: Session, conversation_id: str, agent_id: int, bus: EventBus
         f"{agent.display_name if agent else 'Our agent'} has marked this conversation as resolved. How did we do?",
         kind="rating_request",
     )
+    for case in session.scalars(select(Case).where(Case.conversation_id == conversation_id, Case.status == "open")):
+        # The person who resolved the chat kept the promise the case stood for.
+        case.status = "closed"
+        bus.emit_after_commit(session, events.CASE_UPDATED, conversation_id, case_number=case.number, status="closed")
     bus.emit_after_commit(session, events.CONVERSATION_RESOLVED, conversation_id, agent_id=agent_id)
     return True

@@ -61,3 +61,18 @@ def test_contact_choice_uses_the_phone_number_on_record_and_accepts_free_text(db
 def test_contact_choice_ignores_a_long_message_that_mentions_email(db: Database) -> None:
     cid = case_conversation(db, name="Ana Silva")
     assert not customer_says(db, cid, "I already sent you an email about this last week and nobody answered it")
+
+
+def test_resolving_the_conversation_closes_its_case(db: Database) -> None:
+    from crm import ConversationStatus
+    from escalation import accept, resolve
+
+    cid = case_conversation(db, name="Ana Silva")
+    with db.session() as s:
+        maria = store.agent_by_username(s, "maria")
+        maria.status = "online"
+        assert accept(s, cid, maria.id, EventBus())
+        assert resolve(s, cid, maria.id, EventBus())
+        conv = store.get_conversation(s, cid)
+        assert conv.status == ConversationStatus.RESOLVED
+        assert list(store.open_cases(s, conv.customer_id)) == []

@@ -47,7 +47,7 @@ S = EscalationSettings()
             "Customer is upset (sentiment -0.70, frustration 0.00): 'this is awful'",
         ),
         (
-            [turn("hi", "greet", sentiment=0.5), turn("bill?", sentiment=0.4)],
+            [turn("my bill is up", sentiment=0.5), turn("bill?", sentiment=0.4)],
             turn("meh", sentiment=-0.3),
             "sentiment_drop",
             "Mood dropped sharply (+0.45 → -0.30): 'meh'",

@@ -95,3 +95,17 @@ def test_status_must_be_one_of_the_three(app_client: TestClient, db: Database) -
     assert app_client.put("/api/console/me/status", json={"status": "busy"}).status_code == 422
     with db.session() as s:
         assert s.query(Agent).filter_by(username="maria").one().status == "online"
+
+
+def test_transfer_to_an_offline_colleague_is_refused_and_the_chat_stays(app_client: TestClient, db: Database,
+                                                                        tom: int) -> None:
+    cid = queued_for(db, "maria")
+    login(app_client, "maria")
+    base = f"/api/console/conversations/{cid}"
+    app_client.post(f"{base}/accept")
+    r = app_client.post(f"{base}/transfer", json={"to_agent": "tom", "note": "line fault"})
+    assert (r.status_code, r.json()) == (409, {"detail": "agent 'tom' cannot take this conversation now "
+                                                         "(away, offline or outside hours)"})
+    with db.session() as s:
+        conv = store.get_conversation(s, cid)
+        assert (conv.status, conv.assigned_agent.username) == (ConversationStatus.OPEN, "maria")

@@ -215,8 +215,10 @@ def transfer(conversation_id: str, body: TransferIn, request: Request,
                 raise HTTPException(404, f"no agent {body.to_agent!r}")
             to_agent_id = target.id
     _owned(request, user, conversation_id)
-    result = _act(request, user, conversation_id, "transfer", user.id, to_agent_id, body.to_team, body.note)
-    return {"transferred": bool(result)}
+    if not _act(request, user, conversation_id, "transfer", user.id, to_agent_id, body.to_team, body.note):
+        who = f"agent {body.to_agent!r}" if body.to_agent else f"the {body.to_team} team"
+        raise HTTPException(409, f"{who} cannot take this conversation now (away, offline or outside hours)")
+    return {"transferred": True}
 
 
 @router.post("/conversations/{conversation_id}/resolve")
