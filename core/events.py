@@ -29,6 +29,7 @@ class events:  # noqa: N801 - a namespace of constants, read as events.MESSAGE_C
     CONVERSATION_TRANSFERRED = "conversation.transferred"
     CONVERSATION_HANDED_BACK = "conversation.handed_back"
     CONVERSATION_RESOLVED = "conversation.resolved"
+    CONVERSATION_RATED = "conversation.rated"  # the customer's 1-5 after a resolved chat
     CONVERSATION_UPDATED = "conversation.updated"
     MESSAGE_CREATED = "message.created"
     TYPING_STARTED = "typing.started"

@@ -151,3 +151,23 @@ def test_demo_page_embeds_the_widget_with_one_script_tag(app_client: TestClient,
     signed_in = app_client.get("/demo?as=cust-1001").text
     assert f'data-identity-hash="{identity_hash("test-secret", "cust-1001")}"' in signed_in
     assert app_client.get("/static/widget.js").status_code == 200
+
+
+def test_rating_only_after_a_resolved_chat_and_only_once(app_client: TestClient, db: Database) -> None:
+    from core.events import EventBus
+    from crm import ConversationStatus
+    from escalation import resolve
+
+    cid, auth = start(app_client)
+    url = f"/api/conversations/{cid}/rating"
+    assert app_client.post(url, json={"rating": 5}, headers=auth).status_code == 409  # nothing to rate yet
+    with db.session() as s:
+        maria = store.agent_by_username(s, "maria")
+        store.set_status(s, cid, ConversationStatus.OPEN, assigned_agent_id=maria.id)  # type: ignore[union-attr]
+        assert resolve(s, cid, maria.id, EventBus())  # type: ignore[union-attr]
+    assert app_client.post(url, json={"rating": 6}, headers=auth).status_code == 422
+    assert app_client.post(url, json={"rating": 4}, headers=auth).json() == {"rating": 4}
+    assert app_client.post(url, json={"rating": 1}, headers=auth).status_code == 409  # once
+    with db.session() as s:
+        assert store.get_conversation(s, cid).rating == 4
+        assert [m.text for m in store.list_messages(s, cid)][-1] == "Thank you for rating us 4/5."

@@ -160,10 +160,16 @@ def rating(body: RatingIn, request: Request, conversation_id: Annotated[str, Dep
     rt = runtime(request)
     with rt.db.session() as s:
         conv = store.get_conversation(s, conversation_id)
+        asked = [m.meta.get("kind") for m in store.list_messages(s, conversation_id)
+                 if m.sender == Sender.SYSTEM and m.meta.get("kind") in ("rating_request", "rating_thanks")]
+        if conv.status != ConversationStatus.RESOLVED or not asked or asked[-1] != "rating_request":
+            raise HTTPException(status.HTTP_409_CONFLICT, "there is no resolved conversation waiting for a rating")
         conv.rating = body.rating
         msg, _ = store.add_message(s, conv, Sender.SYSTEM, f"Thank you for rating us {body.rating}/5.",
                                    meta={"kind": "rating_thanks"})
+        agent_id = conv.assigned_agent_id
     publish_messages(rt.bus, [msg])
+    rt.bus.emit(events.CONVERSATION_RATED, conversation_id, rating=body.rating, agent_id=agent_id)
     return {"rating": body.rating}
 
 
