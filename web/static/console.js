@@ -87,6 +87,8 @@
       dl.appendChild(el("dt", null, k.replace(/_/g, " "))); dl.appendChild(el("dd", null, String(v)));
     });
     box.appendChild(dl);
+    list(box, "Identities", c.identities, function (x) { return String(x); });
+    if (p.case) { section(box, "Case opened"); box.appendChild(el("p", null, p.case.number + " · follow up by " + p.case.promised_by)); }
     list(box, "Open cases", p.open_cases, function (x) { return (x.number || "") + " " + (x.title || "") + (x.promised_by ? " · promised " + x.promised_by : ""); });
     list(box, "Earlier conversations", p.earlier_conversations || p.history, function (x) { return (x.started || x.created_at || "") + " · " + (x.summary || x.status || ""); });
     list(box, "Intents", p.intents, function (x) { return x.intent + " " + Math.round((x.confidence || 0) * 100) + "%"; });
