@@ -34,6 +34,9 @@ def test_frustrated_customer_gets_named_agent_then_bot_again(browser: Any, produ
         handoff = customer.locator("li[data-sender='system']", has_text="Erin Example")
         handoff.wait_for(timeout=20000)
         assert "will join you" in handoff.inner_text()
+        # The header names the person and where the customer stands, kept live by the server.
+        customer.locator(".fl-title", has_text="Erin Example will join you").wait_for(timeout=10000)
+        assert customer.locator(".fl-subtitle").inner_text() == "You're next · joining in a moment"
 
         item = agent.locator("#queue li", has_text="zebra7")
         item.wait_for(timeout=10000)  # pushed over the console WebSocket, no reload
@@ -43,6 +46,7 @@ def test_frustrated_customer_gets_named_agent_then_bot_again(browser: Any, produ
         packet.get_by_text("Customer is upset").wait_for(timeout=10000)
         assert "my internet is down" in agent.locator("#transcript").inner_text()
         customer.get_by_text("Erin Example has joined the conversation.").wait_for(timeout=10000)
+        customer.locator(".fl-subtitle", has_text="a person is with you").wait_for(timeout=10000)
 
         agent.get_by_label("Reply").fill("Hi, I'm Erin. I can see the outage on your line <b>now</b>.")
         agent.get_by_label("Reply").press("Enter")
