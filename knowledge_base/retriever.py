@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,6 +65,9 @@ class KnowledgeBase:
         self._saver: threading.Thread | None = None
         self._save_pending = False
         self._write_lock = threading.Lock()
+        self._executor: ThreadPoolExecutor | None = None
+        self._query_cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_lock = threading.Lock()
         self._article_locks: dict[str, threading.Lock] = {}
         self._article_locks_guard = threading.Lock()
 
@@ -184,10 +189,40 @@ class KnowledgeBase:
         groups = None if segment is None else audiences(segment)
         if not query.strip():
             return Candidates(None, [], [])
-        qvec = None if mode == "bm25" else self.embedder.encode([query])[0]
-        dense = self.index.dense_search(qvec, pool, groups) if qvec is not None else []
-        lexical = self.index.bm25_search(query, pool, groups) if mode != "dense" else []
-        return Candidates(qvec, dense, lexical)
+        if mode == "bm25":
+            return Candidates(None, [], self.index.bm25_search(query, pool, groups))
+        # BM25 runs beside the query encoding (torch releases the GIL): at 100,000 passages it
+        # takes several milliseconds that would otherwise add to the encoding's.
+        lexical = self._pool().submit(self.index.bm25_search, query, pool, groups) if mode == "hybrid" else None
+        qvec = self.encode_query(query)
+        dense = self.index.dense_search(qvec, pool, groups)
+        return Candidates(qvec, dense, lexical.result() if lexical is not None else [])
+
+    def encode_query(self, query: str) -> np.ndarray:
+        """Return the query's vector, from a small cache: encoding is most of a search's time, and
+        the same text is often searched again at once (answer and try-a-question run several modes).
+        """
+        size = self.settings.query_cache_size
+        if size <= 0:
+            return self.embedder.encode([query])[0]
+        with self._query_lock:
+            hit = self._query_cache.get(query)
+            if hit is not None:
+                self._query_cache.move_to_end(query)
+                return hit
+        vec = self.embedder.encode([query])[0]
+        vec.setflags(write=False)  # shared by every search of this text
+        with self._query_lock:
+            self._query_cache[query] = vec
+            while len(self._query_cache) > size:
+                self._query_cache.popitem(last=False)
+        return vec
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._save_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kb-bm25")
+            return self._executor
 
     def rank(self, c: Candidates, *, mode: str = "hybrid", k: int | None = None, dense_weight: float | None = None,
              bm25_weight: float | None = None, rrf_k: int | None = None,

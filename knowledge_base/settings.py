@@ -45,3 +45,4 @@ class KBSettings(BaseSettings):
     # (a stale or missing save costs nothing but time: open() catches up from the database).
     save_sync_below: int = 2000
     answer_chars: int = 450
+    query_cache_size: int = 256  # query vectors kept (benchmarks set 0 to time every encoding)

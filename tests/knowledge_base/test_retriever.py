@@ -236,3 +236,22 @@ def test_ivf_index_saves_and_reloads_with_the_same_results(demo_db: Database, tm
         ArticleRepository().update(s, "slow-wifi", {"body": "## Okapi\nOkapi mode explained."}, "maria")
     again.sync_article("slow-wifi")
     assert again.search("okapi mode", k=1)[0].article_id == "slow-wifi"
+
+
+def test_repeated_query_is_encoded_once_and_the_cache_is_bounded() -> None:
+    embedder = CountingEmbedder()
+    kb = KnowledgeBase.from_articles(corpus(5), embedder, settings(query_cache_size=2))
+    built = embedder.texts
+    kb.answer("word1 common")
+    kb.search("word1 common", mode="dense")
+    kb.search("word1 common", mode="hybrid")
+    assert embedder.texts == built + 1
+    kb.search("other2")
+    kb.search("other3")  # evicts "word1 common", the least recently used
+    kb.search("word1 common")
+    assert embedder.texts == built + 4
+    uncached = KnowledgeBase.from_articles(corpus(5), embedder, settings(query_cache_size=0))
+    before = embedder.texts
+    uncached.search("word1 common")
+    uncached.search("word1 common")
+    assert embedder.texts == before + 2
