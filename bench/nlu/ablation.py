@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,8 @@ BENCH = ROOT / "var" / "bench"
 CACHE = BENCH / "nlu-cache"
 RESULTS = ROOT / "bench" / "results"
 
-BASE = ClassifierConfig()
+# The classifier before these ablations; variants override it.
+BASE = ClassifierConfig(word_weight=0.0, min_df=1, sim_k=1)
 VARIANTS: dict[str, dict[str, Any]] = {
     "baseline": {},
     "word_0.5": {"word_weight": 0.5},
@@ -50,6 +52,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "min_df_2_knn_10_vote_10": {"min_df": 2, "knn_weight": 10.0, "knn_k": 10},
     "min_df_2_word_0.5": {"min_df": 2, "word_weight": 0.5},
     "min_df_2_word_1.0": {"min_df": 2, "word_weight": 1.0},
+    "min_df_2_nearest_only": {"min_df": 2, "sim_k": 1},
 }
 
 
@@ -76,6 +79,30 @@ def auroc(pos: np.ndarray, neg: np.ndarray) -> float:
 
     r = rankdata(np.concatenate([pos, neg]))
     return float((r[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def cross_fitted_detector(logits: np.ndarray, sim: np.ndarray, y: np.ndarray, is_oos: np.ndarray,
+                          oos_k: int, seed: int = 13) -> dict[str, float]:
+    """Fit temperature and detector on one half of val, score on the other, both ways; pooled figures."""
+    from bot.nlu.calibration import fit_temperature
+    from bot.nlu.out_of_scope import fit_detector
+
+    perm = np.random.default_rng(seed).permutation(len(y))
+    halves = (perm[: len(y) // 2], perm[len(y) // 2 :])
+    pred_oos, right = np.zeros(len(y), bool), np.zeros(len(y), bool)
+    for fit_on, score_on in (halves, halves[::-1]):
+        known = fit_on[y[fit_on] >= 0]
+        t = fit_temperature(logits[known], y[known])
+        p = softmax(logits / t)
+        top, conf = p.argmax(axis=1), p.max(axis=1)
+        det = fit_detector(conf[fit_on], sim[fit_on], (top == y)[fit_on], is_oos[fit_on], (top == oos_k)[fit_on])
+        fired = det.fires(conf[score_on], sim[score_on]) | (top[score_on] == oos_k)
+        pred_oos[score_on] = fired
+        right[score_on] = ~fired & (top[score_on] == y[score_on])
+    tp = (pred_oos & is_oos).sum()
+    return {"in_scope_accuracy": round(float(right[~is_oos].mean()), 4),
+            "oos_recall": round(float(tp / is_oos.sum()), 4),
+            "oos_precision": round(float(tp / max(pred_oos.sum(), 1)), 4)}
 
 
 def run_variant(name: str, overrides: dict[str, Any], train: tuple, val: tuple) -> dict[str, Any]:
@@ -106,11 +133,16 @@ def run_variant(name: str, overrides: dict[str, Any], train: tuple, val: tuple) 
         sims = np.asarray(vv, dtype=np.float32) @ clf.train_vecs.T
         top5 = -np.partition(-sims, 4, axis=1)[:, :5]
         # Higher = more in scope; AUROC of in-scope vs OOS, for each candidate OOS score.
-        for score_name, s in (("max_prob", probs.max(axis=1)), ("nearest_sim", sim),
+        np.savez(CACHE / f"scores-{len(vt)}-{name}.npz", logits=logits, sims_top5=top5.mean(axis=1),
+                 nearest=sims.max(axis=1), y=vy, is_oos=gold_oos, oos_k=index.get(OOS_INTENT, -2))
+        for score_name, s in (("max_prob", probs.max(axis=1)), ("nearest_sim", sims.max(axis=1)),
                               ("mean_top5_sim", top5.mean(axis=1)),
                               ("energy", np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1))
                                + logits.max(1))):
             out[f"val_oos_auroc_{score_name}"] = round(auroc(s[~gold_oos], s[gold_oos]), 4)
+        for sim_name, s in (("nearest", sims.max(axis=1)),
+                            ("mean_top5", top5.mean(axis=1))):
+            out[f"val_detector_{sim_name}"] = cross_fitted_detector(logits, s, vy, gold_oos, index.get(OOS_INTENT, -2))
     return out
 
 
@@ -125,13 +157,14 @@ def main() -> None:
     if args.embed_only:
         return
     out_path = RESULTS / f"nlu-ablation-{args.dataset}.json"
-    report = json.loads(out_path.read_text()) if out_path.exists() else {"variants": {}}
-    report.update(dataset=args.dataset, scored_on="validation only", machine=machine(),
-                  base=BASE.__dict__, n_train=len(train[1]), n_val=len(val[1]))
     for name in args.only or list(VARIANTS):
         res = run_variant(name, VARIANTS[name], train, val)
-        report["variants"][name] = res
         print(name, json.dumps(res), flush=True)
+        # Re-read before writing: another run may have added variants meanwhile.
+        report = json.loads(out_path.read_text()) if out_path.exists() else {"variants": {}}
+        report.update(dataset=args.dataset, scored_on="validation only", machine=machine(),
+                      base=BASE.__dict__, n_train=len(train[1]), n_val=len(val[1]))
+        report["variants"][name] = {**res, "load_average_1min": round(os.getloadavg()[0], 2)}
         out_path.write_text(json.dumps(report, indent=2))
 
 

@@ -17,7 +17,7 @@ class ClassifierConfig:
     c: float = 10.0
     dense_weight: float = 2.0
     char_weight: float = 1.0
-    word_weight: float = 0.0
+    word_weight: float = 1.0
     # Logit bonus per unit of nearest-neighbour evidence (0 = none).
     knn_weight: float = 0.0
     # k > 0: evidence is the similarity-weighted vote of the k nearest training examples, divided by k;
@@ -25,7 +25,7 @@ class ClassifierConfig:
     knn_k: int = 0
     # TF-IDF vocabulary limits: n-grams seen in fewer than min_df examples are dropped (fewer features,
     # faster fits), and at most char_max_features character n-grams are kept.
-    min_df: int = 1
+    min_df: int = 2
     char_max_features: int = 60000
     # The out-of-scope similarity evidence: the mean cosine similarity to the sim_k nearest training
     # examples (1 = the nearest only). On CLINC150 val + oos_val, mean top-5 separated out-of-scope

@@ -41,10 +41,11 @@ class NLUSettings(BaseSettings):
     c: float = 10.0
     dense_weight: float = 2.0
     char_weight: float = 1.0
-    word_weight: float = 0.0
+    # Word n-grams and min_df=2 won on both validation sets (bench/results/nlu-ablation-*.json).
+    word_weight: float = 1.0
     knn_weight: float = 0.0
     knn_k: int = 0
-    min_df: int = 1
+    min_df: int = 2
     char_max_features: int = 60000
     sim_k: int = 5
     # Without out-of-scope validation examples, thresholds keep this share of correct in-scope answers;
