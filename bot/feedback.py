@@ -6,7 +6,7 @@ from typing import Any
 
 from bot.runtime import Runtime
 from core.events import events
-from crm import Message, Sender, store
+from crm import ConversationStatus, Message, Sender, store
 
 HELPED_TEXT = "Great, glad that helped. Anything else I can do for you?"
 NOT_HELPED_TEXT = "Sorry that didn't help. Could you tell me a bit more, or shall I bring in a person from our team?"
@@ -23,6 +23,13 @@ def record_feedback(rt: Runtime, gate: Any, conversation_id: str, message_id: in
         if "helpful" in m.meta:  # already answered: clicking twice changes nothing
             return {"messages": [], "recorded": False}
         m.meta = {**m.meta, "helpful": helpful}
+        conv = store.get_conversation(s, conversation_id)
+        human_owned = conv.status in ConversationStatus.HUMAN_OWNED
+    if human_owned:  # a person has the chat: note the verdict (for the gaps report), the bot stays silent
+        rt.bus.emit(events.ANSWER_RATED, conversation_id, message_id=message_id, helpful=helpful,
+                    article_id=m.meta.get("article_id"))
+        return {"messages": [], "recorded": True}
+    with rt.db.session() as s:
         conv = store.get_conversation(s, conversation_id)
         reply, _ = store.add_message(
             s, conv, Sender.BOT, HELPED_TEXT if helpful else NOT_HELPED_TEXT,
