@@ -89,6 +89,49 @@ def minutes(seconds: int) -> str:
     return "about a minute" if m == 1 else f"about {m} minutes"
 
 
+def _route(session: Session, conv: Conversation, s: EscalationSettings, now: datetime, *,
+           last_agent: int | None, team: str | None = None, exclude: int | None = None
+           ) -> tuple[Agent | None, int | None, int | None]:
+    """Choose who takes conv and where it stands in their queue; nobody when the wait is too long."""
+    agents = list(session.scalars(select(Agent)))
+    pick = partial(choose_agent, agents, customer_last_agent_id=last_agent, intent=_topic(session, conv),
+                   language=s.language, load=_load(session), now=now, team=team, exclude=exclude)
+    # Everyone at capacity: queue for the least loaded person while the wait stays bearable.
+    agent = pick() or pick(full_ok=True)
+    if agent is None:
+        return None, None, None
+    position, wait = _wait(session, agent, s)
+    return (agent, position, wait) if wait <= s.wait_limit_seconds else (None, None, None)
+
+
+def _tell_customer(session: Session, conv: Conversation, route: tuple[Agent | None, int | None, int | None],
+                   packet: dict[str, Any], reason: str, bus: EventBus, s: EscalationSettings, now: datetime,
+                   prefix: str = "") -> HandoffResult:
+    """Say who is coming and when, or open a case with a promised time (noted in the packet)."""
+    agent, position, wait = route
+    if agent is not None:
+        assert position is not None and wait is not None
+        text = prefix + _joining_text(agent, position, wait)
+        say(session, bus, conv, Sender.SYSTEM, text, kind="handoff", agent_name=agent.display_name,
+            queue_position=position, expected_wait_seconds=wait)
+        return HandoffResult(agent.id, agent.display_name, agent.team, position, wait, None, None, text)
+    agents = list(session.scalars(select(Agent)))
+    summary = str(packet.get("summary") or conv.handoff_reason or "Chat with the assistant")
+    case = open_case(session, conv, agents, summary, reason, bus, s, now)
+    packet["case"] = {"number": case.number, "promised_by": case.promised_by.isoformat()}
+    return HandoffResult(None, None, None, None, None, case.number, case.promised_by, case.text)
+
+
+def _record(session: Session, conv: Conversation, trigger: str, reason: str, result: HandoffResult,
+            packet: dict[str, Any], bus: EventBus) -> None:
+    session.add(Handoff(conversation_id=conv.id, trigger=trigger, reason=reason, agent_id=result.agent_id,
+                        packet=packet))
+    data = {"agent_id": result.agent_id, "trigger": trigger, "reason": reason, "case_number": result.case_number}
+    bus.emit_after_commit(session, events.CONVERSATION_QUEUED, conv.id, **data)
+    if result.agent_id is not None:
+        bus.emit_after_commit(session, events.CONVERSATION_HANDED_OFF, conv.id, **data)
+
+
 def hand_off(
     session: Session,
     conversation_id: str,
@@ -108,17 +151,7 @@ def hand_off(
     conv = store.get_conversation(session, conversation_id)
     if conv.status in ConversationStatus.HUMAN_OWNED:
         return None
-    agents = list(session.scalars(select(Agent)))
-    load = _load(session)
-    pick = partial(choose_agent, agents, customer_last_agent_id=_last_agent(session, conv),
-                   intent=_topic(session, conv), language=s.language, load=load, now=now, team=team)
-    # Everyone at capacity: queue for the least loaded person while the wait stays bearable.
-    agent = pick() or pick(full_ok=True)
-    position = wait = None
-    if agent is not None:
-        position, wait = _wait(session, agent, s)
-        if wait > s.wait_limit_seconds:
-            agent = None
+    route = _route(session, conv, s, now, last_agent=_last_agent(session, conv), team=team)
     packet = build_packet(session, conversation_id, decision)
     if not store.set_status(
         session,
@@ -126,38 +159,12 @@ def hand_off(
         ConversationStatus.QUEUED,
         expected_version=conv.version,
         expected_status=[ConversationStatus.PENDING, ConversationStatus.RESOLVED],
-        assigned_agent_id=agent.id if agent else None,
+        assigned_agent_id=route[0].id if route[0] else None,
         handoff_reason=decision.reason,
     ):
         return None  # someone else changed it a moment ago
-    if agent is not None:
-        assert position is not None and wait is not None
-        text = _joining_text(agent, position, wait)
-        say(session, bus, conv, Sender.SYSTEM, text, kind="handoff", agent_name=agent.display_name,
-            queue_position=position, expected_wait_seconds=wait)
-        result = HandoffResult(agent.id, agent.display_name, agent.team, position, wait, None, None, text)
-    else:
-        case = open_case(session, conv, agents, packet["summary"], decision.reason or "", bus, s, now)
-        packet["case"] = {"number": case.number, "promised_by": case.promised_by.isoformat()}
-        result = HandoffResult(None, None, None, None, None, case.number, case.promised_by, case.text)
-    session.add(
-        Handoff(
-            conversation_id=conv.id,
-            trigger=decision.trigger or "unknown",
-            reason=decision.reason or "",
-            agent_id=agent.id if agent else None,
-            packet=packet,
-        )
-    )
-    data = {
-        "agent_id": result.agent_id,
-        "trigger": decision.trigger,
-        "reason": decision.reason,
-        "case_number": result.case_number,
-    }
-    bus.emit_after_commit(session, events.CONVERSATION_QUEUED, conv.id, **data)
-    if result.agent_id is not None:
-        bus.emit_after_commit(session, events.CONVERSATION_HANDED_OFF, conv.id, **data)
+    result = _tell_customer(session, conv, route, packet, decision.reason or "", bus, s, now)
+    _record(session, conv, decision.trigger or "unknown", decision.reason or "", result, packet, bus)
     return result
 
 
@@ -174,38 +181,17 @@ def reroute(session: Session, conversation_id: str, bus: EventBus, *, now: datet
         return None
     gone = session.get(Agent, conv.assigned_agent_id)
     gone_name = gone.display_name if gone else "Your agent"
-    agents = list(session.scalars(select(Agent)))
-    pick = partial(choose_agent, agents, customer_last_agent_id=None, intent=_topic(session, conv),
-                   language=s.language, load=_load(session), now=now, exclude=conv.assigned_agent_id)
-    agent = pick() or pick(full_ok=True)
-    position = wait = None
-    if agent is not None:
-        position, wait = _wait(session, agent, s)
-        if wait > s.wait_limit_seconds:
-            agent = None
+    route = _route(session, conv, s, now, last_agent=None, exclude=conv.assigned_agent_id)
     if not store.set_status(session, conversation_id, ConversationStatus.QUEUED, expected_version=conv.version,
-                            expected_status=[ConversationStatus.QUEUED], assigned_agent_id=agent.id if agent else None):
+                            expected_status=[ConversationStatus.QUEUED],
+                            assigned_agent_id=route[0].id if route[0] else None):
         return None
     last = session.scalar(select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.id.desc()))
     packet = dict(last.packet) if last else {}
     reason = f"{gone_name} became unavailable before accepting"
-    if agent is not None:
-        assert position is not None and wait is not None
-        text = f"{gone_name} isn't available after all. " + _joining_text(agent, position, wait)
-        say(session, bus, conv, Sender.SYSTEM, text, kind="handoff", agent_name=agent.display_name,
-            queue_position=position, expected_wait_seconds=wait)
-        result = HandoffResult(agent.id, agent.display_name, agent.team, position, wait, None, None, text)
-    else:
-        case = open_case(session, conv, agents, str(packet.get("summary") or conv.handoff_reason or "Chat"),
-                         reason, bus, s, now)
-        packet["case"] = {"number": case.number, "promised_by": case.promised_by.isoformat()}
-        result = HandoffResult(None, None, None, None, None, case.number, case.promised_by, case.text)
-    session.add(Handoff(conversation_id=conv.id, trigger="reroute", reason=reason,
-                        agent_id=agent.id if agent else None, packet=packet))
-    data = {"agent_id": result.agent_id, "trigger": "reroute", "reason": reason, "case_number": result.case_number}
-    bus.emit_after_commit(session, events.CONVERSATION_QUEUED, conv.id, **data)
-    if result.agent_id is not None:
-        bus.emit_after_commit(session, events.CONVERSATION_HANDED_OFF, conv.id, **data)
+    result = _tell_customer(session, conv, route, packet, reason, bus, s, now,
+                            prefix=f"{gone_name} isn't available after all. ")
+    _record(session, conv, "reroute", reason, result, packet, bus)
     return result
 
 
