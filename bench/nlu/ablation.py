@@ -82,7 +82,8 @@ def auroc(pos: np.ndarray, neg: np.ndarray) -> float:
 
 
 def cross_fitted_detector(logits: np.ndarray, sim: np.ndarray, y: np.ndarray, is_oos: np.ndarray,
-                          oos_k: int, seed: int = 13) -> dict[str, float]:
+                          oos_k: int, seed: int = 13, objective: str = "balanced",
+                          keep_in_scope: float = 0.97) -> dict[str, float]:
     """Fit temperature and detector on one half of val, score on the other, both ways; pooled figures."""
     from bot.nlu.calibration import fit_temperature
     from bot.nlu.out_of_scope import fit_detector
@@ -95,7 +96,8 @@ def cross_fitted_detector(logits: np.ndarray, sim: np.ndarray, y: np.ndarray, is
         t = fit_temperature(logits[known], y[known])
         p = softmax(logits / t)
         top, conf = p.argmax(axis=1), p.max(axis=1)
-        det = fit_detector(conf[fit_on], sim[fit_on], (top == y)[fit_on], is_oos[fit_on], (top == oos_k)[fit_on])
+        det = fit_detector(conf[fit_on], sim[fit_on], (top == y)[fit_on], is_oos[fit_on], (top == oos_k)[fit_on],
+                           objective=objective, keep_in_scope=keep_in_scope)
         fired = det.fires(conf[score_on], sim[score_on]) | (top[score_on] == oos_k)
         pred_oos[score_on] = fired
         right[score_on] = ~fired & (top[score_on] == y[score_on])
@@ -103,6 +105,18 @@ def cross_fitted_detector(logits: np.ndarray, sim: np.ndarray, y: np.ndarray, is
     return {"in_scope_accuracy": round(float(right[~is_oos].mean()), 4),
             "oos_recall": round(float(tp / is_oos.sum()), 4),
             "oos_precision": round(float(tp / max(pred_oos.sum(), 1)), 4)}
+
+
+def detector_grid(logits: np.ndarray, sims: dict[str, np.ndarray], y: np.ndarray, is_oos: np.ndarray,
+                  oos_k: int) -> dict[str, Any]:
+    """Cross-fitted detector figures for each similarity evidence and threshold objective."""
+    out = {}
+    for sim_name, s in sims.items():
+        for objective, keep in (("balanced", 0.97), ("keep", 0.97), ("keep", 0.95), ("keep", 0.99)):
+            label = objective if objective == "balanced" else f"keep_{keep}"
+            out[f"val_detector_{sim_name}_{label}"] = cross_fitted_detector(
+                logits, s, y, is_oos, oos_k, objective=objective, keep_in_scope=keep)
+    return out
 
 
 def run_variant(name: str, overrides: dict[str, Any], train: tuple, val: tuple) -> dict[str, Any]:
@@ -140,9 +154,8 @@ def run_variant(name: str, overrides: dict[str, Any], train: tuple, val: tuple) 
                               ("energy", np.log(np.exp(logits - logits.max(1, keepdims=True)).sum(1))
                                + logits.max(1))):
             out[f"val_oos_auroc_{score_name}"] = round(auroc(s[~gold_oos], s[gold_oos]), 4)
-        for sim_name, s in (("nearest", sims.max(axis=1)),
-                            ("mean_top5", top5.mean(axis=1))):
-            out[f"val_detector_{sim_name}"] = cross_fitted_detector(logits, s, vy, gold_oos, index.get(OOS_INTENT, -2))
+        out.update(detector_grid(logits, {"nearest": sims.max(axis=1), "mean_top5": top5.mean(axis=1)}, vy, gold_oos,
+                                 index.get(OOS_INTENT, -2)))
     return out
 
 
@@ -151,7 +164,20 @@ def main() -> None:
     ap.add_argument("--dataset", choices=["clinc150", "banking77"], required=True)
     ap.add_argument("--only", nargs="*", help="variant names (default: all)")
     ap.add_argument("--embed-only", action="store_true")
+    ap.add_argument("--detectors-from", metavar="VARIANT", help="only the detector grid, from saved val scores")
     args = ap.parse_args()
+    if args.detectors_from:
+        n = len(training_data.load(BENCH / f"data-{args.dataset}" / "val.yml").examples)
+        z = np.load(CACHE / f"scores-{n}-{args.detectors_from}.npz")
+        grid = detector_grid(z["logits"], {"nearest": z["nearest"], "mean_top5": z["sims_top5"]}, z["y"],
+                             z["is_oos"], int(z["oos_k"]))
+        for k, v in grid.items():
+            print(k, v)
+        out_path = RESULTS / f"nlu-ablation-{args.dataset}.json"
+        report = json.loads(out_path.read_text())
+        report["variants"].setdefault(args.detectors_from, {}).update(grid)
+        out_path.write_text(json.dumps(report, indent=2))
+        return
     folder = BENCH / f"data-{args.dataset}"
     train, val = embed_cached(folder / "train.yml"), embed_cached(folder / "val.yml")
     if args.embed_only:

@@ -108,7 +108,8 @@ def run(ds: str) -> dict[str, Any]:
         started=started,
         # Timings are only comparable on a quiet machine: the 1-minute load average around the run.
         load_average=[round(load_before[0], 2), round(load_after[0], 2)],
-        command=f"python -m bench.nlu.run --dataset {ds}",
+        command=" ".join([*(f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith("FIRSTLINE_NLU_")),
+                          f"python -m bench.nlu.run --dataset {ds}"]),
     )
     if settings.keep_in_scope >= 1.0:
         result["note"] = (f"accuracy etc. with the detector off; with_detector_keep_{product_default} is the "

@@ -41,7 +41,7 @@ class Heldout:
 
 
 def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], config: ClassifierConfig,
-                       *, val: Heldout | None = None, keep_in_scope: float = 0.97,
+                       *, val: Heldout | None = None, keep_in_scope: float = 0.97, oos_objective: str = "keep",
                        holdout_share: float = 0.15) -> IntentModel:
     """Train on all examples; fit temperature and out-of-scope thresholds on val (or held-out folds of train)."""
     labels = sorted(set(intents))
@@ -71,7 +71,8 @@ def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], c
     top = probs.argmax(axis=1)
     conf = probs.max(axis=1)
     correct = top == held_y
-    model.detector = fit_detector(conf, sim, correct, is_oos, top == oos_k, keep_in_scope=keep_in_scope)
+    model.detector = fit_detector(conf, sim, correct, is_oos, top == oos_k, keep_in_scope=keep_in_scope,
+                                  objective=oos_objective)
     raw = softmax(logits[known])
     model.metrics.update(
         heldout_n=int(len(held_y)),

@@ -10,7 +10,7 @@ def test_fit_detector_with_oos_examples_separates_them() -> None:
     sim = np.array([0.8] * 20 + [0.3] * 10)
     is_oos = np.array([False] * 20 + [True] * 10)
     d = fit_detector(conf, sim, ~is_oos, is_oos, np.zeros(30, bool))
-    assert d.method == "validation-oos"
+    assert d.method == "validation-oos-keep"
     assert d.fires(conf, sim).tolist() == is_oos.tolist()
 
 

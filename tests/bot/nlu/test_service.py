@@ -123,7 +123,7 @@ def test_metadata_records_data_hash_settings_and_metrics(nlu: NLUService) -> Non
     assert m["version"].startswith(m["data_hash"] + "-")
     assert m["metrics"]["calibrated_on"] == "held-out folds of train"
     assert m["metrics"]["heldout_n"] == 23  # every example held out once (5 folds)
-    assert m["metrics"]["detector"] == "validation-oos"  # the trained out_of_scope examples were held out too
+    assert m["metrics"]["detector"] == "validation-oos-keep"  # the trained out_of_scope examples were held out too
     assert m["metrics"]["temperature"] != 1.0
     assert "not_in_heldout" not in m["metrics"]
     assert nlu.intents == ["billing_question", "greet", "out_of_scope", "outage"]
