@@ -32,3 +32,30 @@ def test_fit_detector_keeping_everything_switches_it_off() -> None:
     d = fit_detector(conf, sim, np.ones(50, bool), np.zeros(50, bool), np.zeros(50, bool), keep_in_scope=1.0)
     assert d == OutOfScopeDetector(0.0, -1.0, "off")
     assert not d.fires(conf, sim).any()
+
+
+def _overlapping(n_in: int = 100, n_oos: int = 20) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    # In-scope confidences 0.01..1.0; OOS ones 0.05..0.5: no threshold separates them fully.
+    conf = np.concatenate([np.linspace(0.01, 1.0, n_in), np.linspace(0.05, 0.5, n_oos)])
+    is_oos = np.array([False] * n_in + [True] * n_oos)
+    return conf, np.ones(n_in + n_oos), is_oos
+
+
+def test_fit_detector_keep_objective_keeps_the_share_of_correct_answers_asked_for() -> None:
+    conf, sim, is_oos = _overlapping()
+    d = fit_detector(conf, sim, ~is_oos, is_oos, np.zeros(len(conf), bool), keep_in_scope=0.9, objective="keep")
+    kept = (~d.fires(conf, sim))[~is_oos].mean()
+    assert d.method == "validation-oos-keep"
+    assert kept >= 0.9
+    # ... and no threshold keeping as much catches more OOS: the highest confidence cut with kept >= 0.9.
+    assert d.min_confidence == max(c for c in np.unique(np.clip(np.quantile(conf, np.linspace(0, 0.6, 61)), 0.05, 0.9))
+                                   if (conf[~is_oos] >= c).mean() >= 0.9)
+
+
+def test_fit_detector_balanced_objective_rejects_more_in_scope_for_recall() -> None:
+    conf, sim, is_oos = _overlapping()
+    keep = fit_detector(conf, sim, ~is_oos, is_oos, np.zeros(len(conf), bool), keep_in_scope=0.9)
+    balanced = fit_detector(conf, sim, ~is_oos, is_oos, np.zeros(len(conf), bool), objective="balanced")
+    assert balanced.method == "validation-oos-balanced"
+    assert balanced.min_confidence > keep.min_confidence
+    assert balanced.fires(conf, sim)[is_oos].mean() == 1.0
