@@ -40,7 +40,7 @@ def _load(session: Session) -> dict[int, int]:
         .where(Conversation.status.in_(ConversationStatus.HUMAN_OWNED), Conversation.assigned_agent_id.is_not(None))
         .group_by(Conversation.assigned_agent_id)
     )
-    return {int(a): int(n) for a, n in rows}
+    return {int(a): int(n) for a, n in rows if a is not None}
 
 
 def _last_agent(session: Session, conv: Conversation) -> int | None:
