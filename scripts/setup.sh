@@ -12,6 +12,8 @@ find_python() {  # $1 = version like 3.10, $2 = override variable value
   local want=$1 override=$2 cand
   if [ -n "$override" ]; then
     [ -x "$(command -v "$override" 2>/dev/null)" ] || { echo "setup: $override (from the setting) is not an executable" >&2; return 1; }
+    "$override" -c "import sys; assert sys.version_info[:2] == tuple(map(int, '$want'.split('.')))" 2>/dev/null \
+      || { echo "setup: $override (from the setting) is not Python $want" >&2; return 1; }
     echo "$override"; return 0
   fi
   for cand in "python$want" "$(pyenv root 2>/dev/null)/versions/$want"*/bin/python"$want" "$HOME/.pyenv/versions/$want"*/bin/python"$want"; do
