@@ -106,17 +106,18 @@ class PassageIndex:
         self.next_id += 1
         return pid
 
-    def upsert_article(self, doc: ArticleDoc) -> bool:
+    def upsert_article(self, doc: ArticleDoc, *, force: bool = False) -> bool:
         """Replace one article's passages, embedding only that article; return False if doc was older.
 
         Embedding runs outside the lock (it is the slow part), so two updates of one article can
         finish in either order: an update older than what is indexed is skipped, never installed.
+        force installs doc whatever its version (the database was replaced under a saved index).
         """
         fresh = self._entries_for(doc)
         vecs = self._embed([(e.passage, e.title) for e in fresh])
         with self.lock:
             have = self.by_article.get(doc.id)
-            if have and self.entries[have[0]].version > doc.version:
+            if have and not force and self.entries[have[0]].version > doc.version:
                 return False
             old = self.by_article.pop(doc.id, [])
             ids = [self._take_id() for _ in fresh]

@@ -125,8 +125,9 @@ class KnowledgeBase:
         have = self.index.article_versions()
         changed = sorted(aid for aid in set(docs) | set(have) if (docs[aid].version if aid in docs else None)
                          != have.get(aid))
-        for aid in changed:
-            self._apply(aid, docs.get(aid))
+        for aid in changed:  # the database is the truth here, even if it went back in versions
+            with self._article_lock(aid):
+                self._apply(aid, docs.get(aid), force=True)
         if changed:
             self.save_soon()
         return len(changed)
@@ -145,11 +146,11 @@ class KnowledgeBase:
         with self._article_locks_guard:
             return self._article_locks.setdefault(article_id, threading.Lock())
 
-    def _apply(self, article_id: str, doc: ArticleDoc | None) -> None:
+    def _apply(self, article_id: str, doc: ArticleDoc | None, force: bool = False) -> None:
         if doc is None:
             self.index.remove_article(article_id)
         else:
-            self.index.upsert_article(doc)
+            self.index.upsert_article(doc, force=force)
 
     def save_soon(self) -> None:
         """Persist now for small indexes; in a background thread for large ones (saving 100k takes seconds)."""

@@ -255,3 +255,18 @@ def test_repeated_query_is_encoded_once_and_the_cache_is_bounded() -> None:
     uncached.search("word1 common")
     uncached.search("word1 common")
     assert embedder.texts == before + 2
+
+
+def test_open_over_a_saved_index_newer_than_the_database_serves_the_database(db: Database, tmp_path: Path) -> None:
+    repo = ArticleRepository()
+    with db.session() as s:
+        repo.create(s, {"id": "a", "title": "A", "body": "## S\nOld zebra text.", "status": "published"}, "m")
+        for n in range(3):
+            repo.update(s, "a", {"body": f"## S\nEdit {n} zebra text."}, "m")
+    KnowledgeBase.open(db, settings(tmp_path), FakeEmbedder())  # saves the index at version 4
+    with db.session() as s:  # the database is replaced: the article is back at version 1
+        s.delete(repo.get(s, "a"))
+    with db.session() as s:
+        repo.create(s, {"id": "a", "title": "A", "body": "## S\nFresh okapi text.", "status": "published"}, "m")
+    kb = KnowledgeBase.open(db, settings(tmp_path), FakeEmbedder())
+    assert [kb.index.entries[p].passage.text for p in kb.index.by_article["a"]] == ["Fresh okapi text."]
