@@ -9,35 +9,25 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from bot.nlu.calibration import expected_calibration_error
+from bot.nlu.evaluation import OOS, score
+from bot.nlu.service import FALLBACK, OOS_INTENT
 
 
 def report(folder: Path) -> dict:
-    from sklearn.metrics import f1_score
-
+    """Return DIET's figures on the test set, defined exactly as ours (bot.nlu.evaluation.score)."""
     rows = []
     for name in ("intent_successes.json", "intent_errors.json"):
         path = folder / "results" / name
         if path.exists():
             rows += json.loads(path.read_text())
-    gold = np.array(["oos" if r["intent"] == "out_of_scope" else r["intent"] for r in rows])
+    gold = [OOS if r["intent"] == OOS_INTENT else r["intent"] for r in rows]
     pred_raw = [r["intent_prediction"] for r in rows]
-    oos_names = ("out_of_scope", "nlu_fallback")
-    pred = np.array(["oos" if (p.get("name") or "") in oos_names else p.get("name") for p in pred_raw])
-    conf = np.array([float(p.get("confidence") or 0.0) for p in pred_raw])
-    ins = gold != "oos"
-    oos_pred = pred == "oos"
-    tp = int((oos_pred & ~ins).sum())
+    # DIET's pipeline has no FallbackClassifier, so nlu_fallback never appears; kept for other configs.
+    pred = [OOS if (p.get("name") or "") in (OOS_INTENT, FALLBACK) else p.get("name") for p in pred_raw]
+    conf = [float(p.get("confidence") or 0.0) for p in pred_raw]
     timing = json.loads((folder / "timing.json").read_text())
     return {
-        "accuracy": float((gold == pred).mean()),
-        "in_scope_accuracy": float((gold[ins] == pred[ins]).mean()),
-        "macro_f1": float(f1_score(gold, pred, average="macro")),
-        "oos_precision": tp / int(oos_pred.sum()) if oos_pred.any() else None,
-        "oos_recall": tp / int((~ins).sum()) if (~ins).any() else None,
-        "ece": expected_calibration_error(conf[ins], (gold == pred)[ins]),
+        **score(gold, pred, conf, [g == p for g, p in zip(gold, pred, strict=True)]),
         "train_seconds": timing["train_seconds"],
         "epochs": timing["epochs"],
         "n_test": len(rows),
