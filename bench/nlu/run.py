@@ -128,7 +128,8 @@ def main() -> None:
         keys = ("accuracy", "in_scope_accuracy", "top1_accuracy", "oos_precision", "oos_recall", "ece",
                 "parse_ms_p95", "train_seconds", "model_load_seconds")
         print(ds, json.dumps({k: r.get(k) for k in keys}))
-        print(f"  wrote bench/results/nlu-{ds}.json; the DIET anchor on the same splits (Rasa's default 100 epochs):\n"
+        print(f"  wrote bench/results/nlu-{ds}.json; the DIET anchor on the same splits (Rasa's default 100 epochs;\n"
+              f"  diet.sh refuses a model trained with other epochs: remove var/bench/diet-{ds}/models first):\n"
               f"  nice -n 10 bench/nlu/diet.sh var/bench/data-{ds} 100 var/bench/diet-{ds}")
     print("then: .venv/bin/python -m bench.nlu.table")
 
