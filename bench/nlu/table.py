@@ -62,7 +62,9 @@ def ours_settings(r: dict[str, Any]) -> str:
     if s.get("knn_weight"):
         parts.append(f"kNN evidence x{s['knn_weight']} (k={s.get('knn_k') or 'per-intent max'})")
     parts.append("temperature and thresholds on val")
-    parts.append(f"OOS detector {r.get('out_of_scope_detector', 'keep_in_scope=' + str(s.get('keep_in_scope')))}")
+    parts.append(f"OOS detector {r.get('out_of_scope_detector', '')} (confidence + mean similarity to the "
+                 f"{s.get('sim_k', 1)} nearest examples, objective {s.get('oos_objective', 'balanced')}, "
+                 f"keep_in_scope={s.get('keep_in_scope')})")
     return "; ".join(parts) + busy_note(r.get("load_average"))
 
 
@@ -76,7 +78,8 @@ def busy_note(load: list[float] | None) -> str:
 
 def diet_settings(d: dict[str, Any]) -> str:
     return (f"{diet_label(d['epochs'])}, whitespace tokens, word + char_wb 1–4 count vectors, "
-            "constrain_similarities, no FallbackClassifier (nlu_fallback never predicted); same train/test files")
+            "constrain_similarities, no FallbackClassifier (nlu_fallback never predicted); same train/test files "
+            "(Rasa drops duplicate test texts)" + busy_note(None))
 
 
 def main() -> None:
