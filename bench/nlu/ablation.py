@@ -53,6 +53,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "min_df_2_word_0.5": {"min_df": 2, "word_weight": 0.5},
     "min_df_2_word_1.0": {"min_df": 2, "word_weight": 1.0},
     "min_df_2_nearest_only": {"min_df": 2, "sim_k": 1},
+    # Around the chosen settings (min_df 2, word n-grams 1.0):
+    "chosen_c_3": {"min_df": 2, "word_weight": 1.0, "c": 3.0},
+    "chosen_dense_1": {"min_df": 2, "word_weight": 1.0, "dense_weight": 1.0},
+    "chosen_knn_intent_max_2": {"min_df": 2, "word_weight": 1.0, "knn_weight": 2.0},
 }
 
 
