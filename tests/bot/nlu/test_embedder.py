@@ -10,6 +10,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+import pytest
 import torch
 
 from core.embedding import SMALL_BATCH, SentenceTransformerEmbedder
@@ -38,7 +39,7 @@ class RecordingModel:
 def _embedder() -> tuple[SentenceTransformerEmbedder, RecordingModel]:
     e = SentenceTransformerEmbedder.__new__(SentenceTransformerEmbedder)
     model = RecordingModel()
-    e._model, e.dim, e.name, e._lock = model, 4, "recording", threading.Lock()
+    e._model, e.dim, e.name, e._lock, e._direct = model, 4, "recording", threading.Lock(), False
     return e, model
 
 
@@ -61,3 +62,14 @@ def test_encode_never_runs_two_batches_at_once() -> None:
         list(pool.map(lambda i: e.encode([f"m {i}"]), range(40)))
     assert model.most_inside == 1
     assert len(model.threads) == 40
+
+
+@pytest.mark.model
+def test_direct_small_batch_path_gives_the_pipelines_exact_vectors() -> None:
+    from core.embedding import get_embedder
+
+    e = get_embedder("bundled")
+    assert isinstance(e, SentenceTransformerEmbedder) and e._direct
+    texts = ["hi", "how do I reset my password for My Account?", "the wifi drops every evening!! " * 40]
+    library = np.asarray(e._model.encode(texts, normalize_embeddings=True, show_progress_bar=False))
+    np.testing.assert_allclose(e.encode(texts), library, atol=1e-6)
