@@ -136,15 +136,25 @@ def main(argv: list[str] | None = None) -> int:
     out["ivf_recall_at_10"] = round(float(np.mean(recall)), 4)
     del mat, flat
 
-    # Edit to searchable: replace one article's text, then poll until a search finds the new words.
+    # Edit to searchable: replace one article's text, then poll until both retrievers hold the new
+    # text: BM25 finds its words, and the dense index returns its passage for the new text's own
+    # vector. (Made-up marker words mean nothing to the model, so a hybrid search for them is no
+    # test of freshness.) A deadline keeps a failure from hanging the run.
     edits = []
     for n in range(5):
         target = docs[n * 7]
         marker = f"zqx{n}marker okapi{n}"
-        edited = ArticleDoc(target.id, target.title, f"## Changed\n{marker} new policy text.", target.audience, 2)
+        body = f"## Changed\n{marker} new policy text."
+        edited = ArticleDoc(target.id, target.title, body, target.audience, 2)
+        qvec = embedder.encode([f"{target.title}\n{marker} new policy text."])[0]
         start = time.perf_counter()
         kb.index.upsert_article(edited)  # what sync_article does after reading the row
-        while not any(h.article_id == target.id for h in kb.search(marker, segment=None, k=3)):
+        while time.perf_counter() - start < 10:
+            lexical = any(h.article_id == target.id for h in kb.search(marker, segment=None, k=3, mode="bm25"))
+            dense = any(kb.index.entries[pid].passage.article_id == target.id
+                        for pid, _ in kb.index.dense.search(qvec, 10) if pid in kb.index.entries)
+            if lexical and dense:
+                break
             time.sleep(0.001)
         edits.append(time.perf_counter() - start)
         old_words = target.body.split("\n")[1]
