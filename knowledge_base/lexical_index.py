@@ -63,11 +63,18 @@ def _build(docs: dict[int, tuple[str, str]]) -> _Segment | None:
 def _query(seg: _Segment | None, tokens: list[str], k: int, groups: frozenset[str] | None) -> list[tuple[int, float]]:
     if seg is None or k <= 0:
         return []
+    ids = seg.retriever.get_tokens_ids(tokens)  # type: ignore[attr-defined]
+    if not ids:
+        return []
     mask = seg.mask(groups)
-    docs, scores = seg.retriever.retrieve(  # type: ignore[attr-defined]
-        [tokens], k=min(k, len(seg.ids)), show_progress=False, weight_mask=mask, n_threads=1
-    )
-    return [(int(seg.ids[d]), float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0 and mask[d] > 0]
+    scores = seg.retriever.get_scores(ids, weight_mask=mask)  # type: ignore[attr-defined]
+    # Select among the passages that share a word: bm25s's own top-k runs numpy's argpartition over
+    # every passage, which on 100,000 mostly-zero scores took ~15 ms against ~1 ms for real values.
+    hits = np.flatnonzero(scores > 0)
+    if len(hits) > k:
+        hits = hits[np.argpartition(scores[hits], -k)[-k:]]
+    best = hits[np.argsort(-scores[hits], kind="stable")]
+    return [(int(seg.ids[d]), float(scores[d])) for d in best]
 
 
 class LexicalIndex:
