@@ -11,7 +11,7 @@ import os
 import re
 import threading
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -56,12 +56,12 @@ class SentenceTransformerEmbedder:
 
     def _is_mean_pooled(self) -> bool:
         """True for the plain Transformer → mean Pooling (→ Normalize) pipeline, which _encode_direct reproduces."""
-        kinds = [type(m).__name__ for m in self._model]
+        model: Any = self._model  # torch's Module typing makes every submodule attribute a Tensor
+        kinds = [type(m).__name__ for m in model]
         if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]):
             return False
         try:
-            return bool(self._model[1].get_config_dict().get("pooling_mode") == "mean"
-                        and hasattr(self._model[0], "auto_model"))
+            return bool(model[1].get_config_dict().get("pooling_mode") == "mean" and hasattr(model[0], "auto_model"))
         except Exception:  # an unfamiliar module layout: keep to the library's own path
             return False
 
@@ -73,10 +73,11 @@ class SentenceTransformerEmbedder:
         """
         import torch
 
-        batch = self._model.tokenizer(list(texts), padding=True, truncation=True,
-                                      max_length=self._model.max_seq_length, return_tensors="pt")
+        model: Any = self._model
+        batch = model.tokenizer(list(texts), padding=True, truncation=True, max_length=model.max_seq_length,
+                                return_tensors="pt")
         with torch.inference_mode():
-            tokens = self._model[0].auto_model(**batch).last_hidden_state
+            tokens = model[0].auto_model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
             pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
