@@ -37,8 +37,11 @@ def register(bus: EventBus, db: Database, settings: EscalationSettings | None = 
         with db.session() as session:
             waiting = queued_for(session, int(event.data["agent_id"]))
         for cid in waiting:
-            with db.session() as session:  # one conversation per transaction: one failure spoils no other
-                reroute(session, cid, bus, settings=s)
+            try:
+                with db.session() as session:  # one conversation per transaction: one failure spoils no other
+                    reroute(session, cid, bus, settings=s)
+            except Exception:
+                log.exception("could not re-route %s after agent %s left", cid, event.data["agent_id"])
 
     for name in QUEUE_MOVES:
         bus.on(name, announce_queue)

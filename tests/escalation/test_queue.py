@@ -136,3 +136,33 @@ def test_skill_match_uses_the_topic_not_the_request_for_a_person(db: Database) -
         store.add_message(s, conv, Sender.CUSTOMER, "a real person please",
                           parse={"intent": {"name": "request_human", "confidence": 0.95}})
         assert hand_off(s, cid, ASKED, EventBus(), now=MON_10).agent_name == "Maria Lopez"
+
+
+def test_one_failed_reroute_does_not_stop_the_others(db: Database, monkeypatch: object) -> None:
+    import escalation.subscribers as subs
+
+    bus = EventBus()
+    register(bus, db)
+    with db.session() as s:
+        maria = factories.agent(s, "maria", display_name="Maria Lopez", capacity=5).id
+    first, second = waiting_customer(db, "ana"), waiting_customer(db, "ben")
+    for cid in (first, second):
+        with db.session() as s:
+            hand_off(s, cid, ASKED, bus, now=MON_10)
+    real = subs.reroute
+    tried: list[str] = []
+
+    def flaky(session, cid, bus, **kw):  # type: ignore[no-untyped-def]
+        tried.append(cid)
+        if cid == first:
+            raise RuntimeError("database hiccup")
+        return real(session, cid, bus, **kw)
+
+    monkeypatch.setattr(subs, "reroute", flaky)  # type: ignore[attr-defined]
+    with db.session() as s:
+        s.get(Agent, maria).status = "offline"
+    bus.publish(Event(events.AGENT_STATUS_CHANGED, {"agent_id": maria, "status": "offline"}))
+    assert tried == [first, second]
+    with db.session() as s:
+        assert store.get_conversation(s, second).assigned_agent_id is None  # nobody else: a case
+        assert len(store.open_cases(s, store.get_conversation(s, second).customer_id)) == 1
