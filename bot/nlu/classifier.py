@@ -8,8 +8,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
+
+# Finds the BLAS libraries once; limiting their threads through it then costs about 10 µs.
+_BLAS = ThreadpoolController()
 
 MIN_DF_FROM = 1000  # examples
+# At or below this many inputs, scores() takes the one-message path (see _scores_few).
+FEW = 8
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,16 @@ class IntentClassifier:
         self._order = np.zeros(0, dtype=int)
         self._starts = np.zeros(0, dtype=int)
         self._present = np.zeros(0, dtype=int)
+        self._fast: _FastLinear | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_fast"] = None  # derived from lr and the vectorizers; rebuilt on first use, never saved
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._fast = None  # also for models saved before it existed
 
     def set_examples(self, vecs: np.ndarray, y: np.ndarray) -> None:
         """Keep the training embeddings and labels, sorted by intent for fast per-intent maxima."""
@@ -97,6 +113,31 @@ class IntentClassifier:
 
     def scores(self, vecs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Return (logits, mean similarity to the sim_k nearest training examples) for each input."""
+        if len(texts) <= FEW and isinstance(getattr(self.lr, "coef_", None), np.ndarray):
+            return self._scores_few(vecs, texts)
+        return self._scores_batch(vecs, texts)
+
+    def _scores_few(self, vecs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """scores() for a parse: the same numbers as _scores_batch, without scikit-learn's per-call costs.
+
+        On CLINC150's model (151 intents, 15,100 examples) the batch path spent about 9 ms on one
+        message beyond its embedding: 1.2 ms in TF-IDF transforms (mostly input validation), and up
+        to 8 ms in the similarity to every training example, where OpenBLAS split a 15,100 x 384
+        product over both cores of a machine that was busy anyway. Here the n-grams are looked up
+        directly and that product runs on one thread (2.4 ms, the time to read the 23 MB of vectors).
+        """
+        if self._fast is None:
+            self._fast = _FastLinear(self)
+        vecs = np.asarray(vecs, dtype=np.float32)
+        with _BLAS.limit(limits=1, user_api="blas"):
+            logits = self._fast.logits(vecs, texts)
+            sims = vecs @ self.train_vecs.T
+        if self.config.knn_weight:
+            evidence = self.knn_vote(sims) if self.config.knn_k else self._class_max(sims)
+            logits = logits + self.config.knn_weight * evidence
+        return logits, self.neighbourhood_similarity(sims)
+
+    def _scores_batch(self, vecs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         logits = self.lr.decision_function(self.features(vecs, texts))
         if logits.ndim == 1:  # scikit-learn returns one column for two classes
             logits = np.stack([-logits, logits], axis=1) / 2
@@ -122,6 +163,58 @@ class IntentClassifier:
         if k == 1:
             return sims.max(axis=1)
         return (-np.partition(-sims, k - 1, axis=1)[:, :k]).mean(axis=1)
+
+
+class _FastLinear:
+    """The fitted logistic regression's logits for a few texts, computed from the n-grams directly.
+
+    Equal to decision_function(features(...)) up to float rounding: the same analyzers, vocabularies,
+    sublinear tf, idf and L2 norm as TfidfVectorizer.transform, and the same weights.
+    """
+
+    def __init__(self, clf: IntentClassifier) -> None:
+        cfg, lr = clf.config, clf.lr
+        coef = np.asarray(lr.coef_, dtype=np.float64)
+        self.w = np.ascontiguousarray(coef.T)  # one row of class weights per feature: cheap to gather
+        self.b = np.asarray(lr.intercept_, dtype=np.float64)
+        self.two_class = coef.shape[0] == 1
+        self.dim = clf.train_vecs.shape[1]
+        self.dense_weight = cfg.dense_weight
+        self.blocks = []
+        offset = self.dim
+        for vec, weight in ((clf.char_vectorizer, cfg.char_weight), (clf.word_vectorizer, cfg.word_weight)):
+            if vec is None:
+                continue
+            self.blocks.append((vec.build_analyzer(), vec.vocabulary_, vec.idf_, bool(vec.sublinear_tf), weight,
+                                offset))
+            offset += len(vec.vocabulary_)
+        self.classes = getattr(lr, "classes_", None)
+        self.n_labels = len(clf.labels)
+
+    def logits(self, vecs: np.ndarray, texts: list[str]) -> np.ndarray:
+        out = (vecs.astype(np.float64) * self.dense_weight) @ self.w[: self.dim] + self.b
+        for row, text in enumerate(texts):
+            lower = text.lower()
+            for analyze, vocab, idf, sublinear, weight, offset in self.blocks:
+                counts: dict[int, int] = {}
+                for gram in analyze(lower):
+                    j = vocab.get(gram)
+                    if j is not None:
+                        counts[j] = counts.get(j, 0) + 1
+                if not counts:
+                    continue
+                idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+                tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+                vals = (np.log(tf) + 1.0 if sublinear else tf) * idf[idx]
+                vals *= weight / np.sqrt(vals @ vals)
+                out[row] += vals @ self.w[offset + idx]
+        if self.two_class:  # scikit-learn's one column for two classes, as _scores_batch spreads it
+            out = np.concatenate([-out, out], axis=1) / 2
+        if self.classes is not None and len(self.classes) != self.n_labels:
+            full = np.full((len(texts), self.n_labels), -30.0)
+            full[:, self.classes] = out
+            out = full
+        return out
 
 
 def fit_classifier(vecs: np.ndarray, texts: list[str], y: np.ndarray, labels: list[str],

@@ -51,3 +51,41 @@ def test_neighbourhood_similarity_is_the_mean_of_the_k_largest() -> None:
     _, got = clf.scores(queries, ["q"] * 6)
     oracle = np.sort(queries @ vecs.T, axis=1)[:, -3:].mean(axis=1)
     assert np.allclose(got, oracle, atol=1e-5)
+
+
+def _texts(y: np.ndarray, seed: int) -> list[str]:
+    rng = np.random.default_rng(seed)
+    words = ["bill", "refund", "wifi", "router", "password", "reset", "my", "the", "is", "down", "card", "lost",
+             "café", "naïve", "ÉTÉ", "why", "can't", "?!", "12345", "again"]
+    return [" ".join(rng.choice(words, size=rng.integers(1, 9))) + f" {k}" for k in y]
+
+
+def test_one_message_path_gives_the_batch_paths_logits_and_similarities() -> None:
+    import pickle
+
+    from bot.nlu.classifier import FEW
+
+    vecs, _, y = _data(n=120, labels=5)
+    texts = _texts(y, 0)
+    cases = [
+        (y, ClassifierConfig()),  # char and word n-grams, several intents
+        (np.where(y > 2, 1, 0), ClassifierConfig(sim_k=3)),  # two intents: scikit-learn's one-column case
+        (np.where(y == 4, 3, y), ClassifierConfig(word_weight=0.0, knn_weight=0.5, knn_k=4)),  # an absent intent
+        (y, ClassifierConfig(char_weight=0.0, word_weight=0.0, dense_weight=1.0)),  # embeddings alone
+    ]
+    q_vecs, _, q_y = _data(seed=3, n=FEW)
+    queries = _texts(q_y, 1)
+    queries[0] = "zzz qqq"  # no known n-gram at all
+    queries[1] = ""
+    for labels_y, cfg in cases:
+        clf = fit_classifier(vecs, texts, labels_y, ["a", "b", "c", "d", "e"], cfg)
+        batch = clf._scores_batch(q_vecs, queries)
+        for n in (1, FEW):  # equal up to float32 vs float64 rounding of the embeddings
+            few = clf.scores(q_vecs[:n], queries[:n])
+            assert clf._fast is not None  # the fast path really ran
+            np.testing.assert_allclose(few[0], batch[0][:n], rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(few[1], batch[1][:n], atol=1e-6)
+        # The derived weights are rebuilt after loading, never saved with the model.
+        copy = pickle.loads(pickle.dumps(clf))
+        assert copy._fast is None
+        np.testing.assert_allclose(copy.scores(q_vecs[:1], queries[:1])[0], batch[0][:1], rtol=1e-6, atol=1e-6)
