@@ -69,7 +69,7 @@ def test_one_message_path_gives_the_batch_paths_logits_and_similarities() -> Non
     texts = _texts(y, 0)
     cases = [
         (y, ClassifierConfig()),  # char and word n-grams, several intents
-        (np.where(y > 2, 1, 0), ClassifierConfig(sim_k=3)),  # two intents: scikit-learn's one-column case
+        (np.where(y > 2, 1, 0), ClassifierConfig(sim_k=1)),  # two intents: scikit-learn's one-column case
         (np.where(y == 4, 3, y), ClassifierConfig(word_weight=0.0, knn_weight=0.5, knn_k=4)),  # an absent intent
         (y, ClassifierConfig(char_weight=0.0, word_weight=0.0, dense_weight=1.0)),  # embeddings alone
     ]
