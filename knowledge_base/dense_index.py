@@ -65,7 +65,9 @@ class DenseIndex:
         """Return (id, cosine) pairs, best first."""
         if self._index is None or not self.vectors or k <= 0:
             return []
-        scores, ids = self._index.search(qvec.reshape(1, -1).astype(np.float32), min(k, len(self.vectors)))
+        from core.vector_search import search_one_thread
+
+        scores, ids = search_one_thread(self._index, qvec.reshape(1, -1).astype(np.float32), min(k, len(self.vectors)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def cosine(self, qvec: np.ndarray, pid: int) -> float:

@@ -206,17 +206,9 @@ class _FastScorer:
     def neighbourhood_similarity(self, vecs: np.ndarray) -> np.ndarray:
         if self.k == 0:
             return np.full(len(vecs), -1.0, dtype=np.float32)
-        import faiss
+        from core.vector_search import search_one_thread
 
-        # One OpenMP thread for one query: with two, a search on this 2-core machine took 20 ms
-        # instead of 0.7 whenever anything else was running. The setting is the calling thread's own
-        # (an OpenMP ICV), so it is restored for whatever that thread runs next.
-        before = faiss.omp_get_max_threads()
-        faiss.omp_set_num_threads(1)
-        try:
-            top, _ = self.index.search(vecs, self.k)
-        finally:
-            faiss.omp_set_num_threads(before)
+        top, _ = search_one_thread(self.index, vecs, self.k)
         return top.mean(axis=1) if self.k > 1 else top[:, 0]
 
     def logits(self, vecs: np.ndarray, texts: list[str]) -> np.ndarray:
