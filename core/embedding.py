@@ -11,6 +11,7 @@ import os
 import re
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -22,6 +23,16 @@ MAX_SEQ_LENGTH = 128
 # work, two threads for one short message were no faster at the median and far noisier at p95
 # (measured under load: 1 thread p50 17 ms / p95 21 ms, 2 threads p50 16 ms / p95 55 ms).
 SMALL_BATCH = 8
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def cpu_has_native_bf16() -> bool:
+    """True when this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX), read from /proc/cpuinfo."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux: stay with float32
+        return False
+    return bool(re.search(r"\b(avx512_bf16|amx_bf16)\b", flags))
 
 
 class Embedder(Protocol):
@@ -34,7 +45,20 @@ class Embedder(Protocol):
 
 
 class SentenceTransformerEmbedder:
-    def __init__(self, model: str) -> None:
+    """A sentence-transformers model on the CPU.
+
+    precision "bfloat16" keeps the transformer's weights in bfloat16 (the pooling and normalisation
+    stay float32). For one chat message the model is memory-bound: it reads all 22M weights to encode a
+    dozen tokens, so halving their size cut the forward pass from 11.3 to 6.8 ms at p50 and batch
+    encoding by half, while every vector stayed within cosine 0.9999 of float32's (measured on this
+    machine's AVX512-BF16 CPU). "auto" uses it where the CPU has native bfloat16 and the model is the
+    mean-pooled kind this class runs itself; elsewhere, and with "float32", nothing changes. The
+    precision is part of `name`, so models and indexes built at one precision are rebuilt at another.
+    """
+
+    def __init__(self, model: str, precision: str = "auto") -> None:
+        if precision not in PRECISIONS:
+            raise ValueError(f"embedding precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
@@ -53,6 +77,13 @@ class SentenceTransformerEmbedder:
         self.dim = int(dim)
         self._lock = threading.Lock()  # torch inference is not re-entrant-safe across threads
         self._direct = self._is_mean_pooled()
+        want_bf16 = precision == "bfloat16" or (precision == "auto" and cpu_has_native_bf16())
+        self.precision = "bfloat16" if want_bf16 and self._direct else "float32"
+        if self.precision == "bfloat16":
+            import torch
+
+            self._model[0].auto_model.to(torch.bfloat16)
+            self.name += "+bf16"
 
     def _is_mean_pooled(self) -> bool:
         """True for the plain Transformer → mean Pooling (→ Normalize) pipeline, which _encode_direct reproduces."""
@@ -77,10 +108,19 @@ class SentenceTransformerEmbedder:
         batch = model.tokenizer(list(texts), padding=True, truncation=True, max_length=model.max_seq_length,
                                 return_tensors="pt")
         with torch.inference_mode():
-            tokens = model[0].auto_model(**batch).last_hidden_state
+            tokens = model[0].auto_model(**batch).last_hidden_state.float()
             mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
             pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+
+    def _encode_batches(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
+        """Encode many texts through _encode_direct, longest first so each batch pads little (as the library does)."""
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            out[chunk] = self._encode_direct([texts[i] for i in chunk])
+        return out
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
@@ -96,6 +136,8 @@ class SentenceTransformerEmbedder:
             try:
                 if small and self._direct:
                     vecs = self._encode_direct(texts)
+                elif self._direct:
+                    vecs = self._encode_batches(texts, batch_size)
                 else:
                     vecs = self._model.encode(
                         list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
@@ -136,13 +178,15 @@ _cache: dict[str, Embedder] = {}
 _cache_lock = threading.Lock()
 
 
-def get_embedder(model: str | None = None) -> Embedder:
-    """Return the shared embedder for model (default: the configured one), loading it once."""
-    if model is None:
+def get_embedder(model: str | None = None, precision: str | None = None) -> Embedder:
+    """Return the shared embedder for model and precision (default: the configured ones), loading it once."""
+    if model is None or precision is None:
         from core.settings import get_settings
 
-        model = get_settings().embedding_model
+        model = model or get_settings().embedding_model
+        precision = precision or get_settings().embedding_precision
+    key = f"{model}@{precision}"
     with _cache_lock:
-        if model not in _cache:
-            _cache[model] = FakeEmbedder() if model == "fake" else SentenceTransformerEmbedder(model)
-        return _cache[model]
+        if key not in _cache:
+            _cache[key] = FakeEmbedder() if model == "fake" else SentenceTransformerEmbedder(model, precision)
+        return _cache[key]

