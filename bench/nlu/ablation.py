@@ -100,9 +100,12 @@ def cross_fitted_detector(logits: np.ndarray, sim: np.ndarray, y: np.ndarray, is
         t = fit_temperature(logits[known], y[known])
         p = softmax(logits / t)
         top, conf = p.argmax(axis=1), p.max(axis=1)
+        p_oos = p[:, oos_k] if oos_k >= 0 else None
         det = fit_detector(conf[fit_on], sim[fit_on], (top == y)[fit_on], is_oos[fit_on], (top == oos_k)[fit_on],
-                           objective=objective, keep_in_scope=keep_in_scope)
-        fired = det.fires(conf[score_on], sim[score_on]) | (top[score_on] == oos_k)
+                           objective=objective, keep_in_scope=keep_in_scope,
+                           oos_prob=None if p_oos is None else p_oos[fit_on])
+        fired = det.fires(conf[score_on], sim[score_on], None if p_oos is None else p_oos[score_on]) \
+            | (top[score_on] == oos_k)
         pred_oos[score_on] = fired
         right[score_on] = ~fired & (top[score_on] == y[score_on])
     tp = (pred_oos & is_oos).sum()
@@ -116,8 +119,9 @@ def detector_grid(logits: np.ndarray, sims: dict[str, np.ndarray], y: np.ndarray
     """Cross-fitted detector figures for each similarity evidence and threshold objective."""
     out = {}
     for sim_name, s in sims.items():
-        for objective, keep in (("balanced", 0.97), ("keep", 0.97), ("keep", 0.95), ("keep", 0.99)):
-            label = objective if objective == "balanced" else f"keep_{keep}"
+        for objective, keep in (("balanced", 0.97), ("keep", 0.97), ("keep", 0.95), ("keep", 0.99),
+                                ("scorer", 0.99), ("scorer", 0.995)):
+            label = objective if objective == "balanced" else f"{objective}_{keep}"
             out[f"val_detector_{sim_name}_{label}"] = cross_fitted_detector(
                 logits, s, y, is_oos, oos_k, objective=objective, keep_in_scope=keep)
     return out

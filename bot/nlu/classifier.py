@@ -14,6 +14,8 @@ from threadpoolctl import ThreadpoolController
 _BLAS = ThreadpoolController()
 
 MIN_DF_FROM = 1000  # examples
+# Training examples of this intent are known out-of-scope questions (CLINC150 ships some).
+OOS_INTENT = "out_of_scope"
 # At or below this many inputs, scores() takes the one-message path (see _scores_few).
 FEW = 8
 
@@ -56,6 +58,8 @@ class IntentClassifier:
         self._order = np.zeros(0, dtype=int)
         self._starts = np.zeros(0, dtype=int)
         self._present = np.zeros(0, dtype=int)
+        # Which (sorted) training examples count as in scope for the neighbourhood similarity.
+        self._in_scope = np.zeros(0, dtype=bool)
         self._fast: _FastScorer | None = None
 
     def __getstate__(self) -> dict[str, Any]:
@@ -76,6 +80,8 @@ class IntentClassifier:
         self._present, self._starts = np.unique(sorted_labels, return_index=True)
         self.train_vecs = self.train_vecs[self._order]
         self.train_labels = sorted_labels
+        oos = self.labels.index(OOS_INTENT) if OOS_INTENT in self.labels else -1
+        self._in_scope = sorted_labels != oos
 
     def features(self, vecs: np.ndarray, texts: list[str]) -> Any:
         """Return the sparse feature matrix for embeddings and their texts."""
@@ -153,18 +159,34 @@ class IntentClassifier:
             logits = logits + self.config.knn_weight * evidence
         return logits, self.neighbourhood_similarity(sims)
 
+    def in_scope_mask(self) -> np.ndarray:
+        """Which stored training examples count as in scope (all but the out_of_scope intent's)."""
+        # Models saved before the out_of_scope examples were set apart have no mask: all count.
+        mask = getattr(self, "_in_scope", None)
+        if mask is None or len(mask) != len(self.train_labels):
+            return np.ones(len(self.train_labels), dtype=bool)
+        return mask
+
     def neighbour_count(self) -> int:
-        """How many nearest training examples the similarity evidence averages (0 with none)."""
+        """How many nearest in-scope training examples the similarity evidence averages (0 with none)."""
         # Never more neighbours than the smallest intent has examples: an exact repeat of a rare
         # intent's only example must still look fully in scope.
-        smallest = int(np.diff(np.append(self._starts, len(self.train_labels))).min()) if len(self._starts) else 0
-        return min(max(self.config.sim_k, 1), smallest)
+        sizes = np.diff(np.append(self._starts, len(self.train_labels)))
+        sizes = sizes[self.in_scope_mask()[self._starts]] if len(self._starts) else sizes
+        return min(max(self.config.sim_k, 1), int(sizes.min())) if len(sizes) else 0
 
     def neighbourhood_similarity(self, sims: np.ndarray) -> np.ndarray:
-        """Return the mean of each row's sim_k largest similarities (-1 with no training examples)."""
+        """Return the mean of each row's sim_k largest similarities to in-scope training examples.
+
+        Examples of a trained out_of_scope intent are left out: being close to a known out-of-scope
+        question is no evidence of being in scope. -1 when there are no in-scope examples.
+        """
         k = self.neighbour_count()
         if k == 0:
             return np.full(len(sims), -1.0, dtype=np.float32)
+        mask = self.in_scope_mask()
+        if not mask.all():
+            sims = sims[:, mask]
         if k == 1:
             return sims.max(axis=1)
         return (-np.partition(-sims, k - 1, axis=1)[:, :k]).mean(axis=1)
@@ -184,7 +206,7 @@ class _FastScorer:
         self.k = clf.neighbour_count()
         self.index = faiss.IndexFlatIP(clf.train_vecs.shape[1])
         if self.k:
-            self.index.add(np.ascontiguousarray(clf.train_vecs, dtype=np.float32))
+            self.index.add(np.ascontiguousarray(clf.train_vecs[clf.in_scope_mask()], dtype=np.float32))
         cfg, lr = clf.config, clf.lr
         coef = np.asarray(lr.coef_, dtype=np.float64)
         self.w = np.ascontiguousarray(coef.T)  # one row of class weights per feature: cheap to gather

@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from bot.nlu.calibration import expected_calibration_error, fit_temperature, softmax
-from bot.nlu.classifier import ClassifierConfig, IntentClassifier, fit_classifier
+from bot.nlu.classifier import OOS_INTENT, ClassifierConfig, IntentClassifier, fit_classifier
 from bot.nlu.out_of_scope import OutOfScopeDetector, fit_detector
 
-OOS_INTENT = "out_of_scope"
+__all__ = ["OOS_INTENT", "Heldout", "IntentModel", "train_intent_model"]
 
 
 @dataclass
@@ -26,9 +26,17 @@ class IntentModel:
         return self.classifier.labels
 
     def predict(self, vecs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        """Return (calibrated probabilities, similarity to the nearest training example)."""
+        """Return (calibrated probabilities, similarity to the nearest in-scope training examples)."""
         logits, sim = self.classifier.scores(vecs, texts)
         return softmax(logits / self.temperature), sim
+
+    def oos_prob(self, probs: np.ndarray) -> np.ndarray | None:
+        """The trained out_of_scope intent's probability per row (None without that intent)."""
+        return probs[:, self.labels.index(OOS_INTENT)] if OOS_INTENT in self.labels else None
+
+    def fires(self, probs: np.ndarray, sim: np.ndarray) -> np.ndarray:
+        """Where the out-of-scope detector fires for these predict() results."""
+        return self.detector.fires(probs.max(axis=1), sim, self.oos_prob(probs))
 
 
 @dataclass(frozen=True)
@@ -41,7 +49,7 @@ class Heldout:
 
 
 def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], config: ClassifierConfig,
-                       *, val: Heldout | None = None, keep_in_scope: float = 0.97, oos_objective: str = "keep",
+                       *, val: Heldout | None = None, keep_in_scope: float = 0.97, oos_objective: str = "scorer",
                        holdout_share: float = 0.15) -> IntentModel:
     """Train on all examples; fit temperature and out-of-scope thresholds on val (or held-out folds of train)."""
     labels = sorted(set(intents))
@@ -72,7 +80,8 @@ def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], c
     conf = probs.max(axis=1)
     correct = top == held_y
     model.detector = fit_detector(conf, sim, correct, is_oos, top == oos_k, keep_in_scope=keep_in_scope,
-                                  objective=oos_objective)
+                                  objective=oos_objective, oos_prob=probs[:, oos_k] if oos_k >= 0 else None,
+                                  seed=config.seed)
     raw = softmax(logits[known])
     model.metrics.update(
         heldout_n=int(len(held_y)),
@@ -86,6 +95,10 @@ def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], c
         min_similarity=round(model.detector.min_similarity, 4),
         detector=model.detector.method,
     )
+    if model.detector.weights:
+        model.metrics.update(oos_scorer_weights=[round(w, 4) for w in model.detector.weights],
+                             oos_scorer_bias=round(model.detector.bias, 4),
+                             oos_scorer_threshold=round(model.detector.threshold, 4))
     return model
 
 

@@ -8,7 +8,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -51,12 +51,15 @@ class NLUSettings(BaseSettings):
     # Without out-of-scope validation examples, thresholds keep this share of correct in-scope answers;
     # 1.0 switches that detector off (every input gets its top intent unless trained out_of_scope wins).
     keep_in_scope: float = 0.97
-    # With out-of-scope validation examples: "keep" = most OOS recall that still keeps keep_in_scope of
-    # the correct answers; "balanced" = best mean of in-scope accuracy and OOS recall (on CLINC150 val,
-    # cross-fitted, it rejected 6% of in-scope answers: bench/results/nlu-ablation-clinc150.json).
-    oos_objective: str = "keep"
+    # With out-of-scope validation examples: "scorer" (with 20 or more of them) = a learned scorer over
+    # confidence, similarity and p(out_of_scope), thresholded to keep keep_in_scope of the correct
+    # answers; "keep" = the two thresholds with the most OOS recall that still keep that share;
+    # "balanced" = best mean of in-scope accuracy and OOS recall (on CLINC150 val, cross-fitted, it
+    # rejected 6% of in-scope answers: bench/results/nlu-ablation-clinc150.json).
+    oos_objective: Literal["scorer", "keep", "balanced"] = "scorer"
     holdout_share: float = 0.15
-    # None: the threshold chosen on validation data; a number overrides it at parse time.
+    # None: the detector chosen on validation data; a number replaces it at parse time with Rasa's rule
+    # (nlu_fallback below this confidence; similarity thresholds still apply, a learned scorer does not).
     fallback_threshold: float | None = None
     ambiguity_margin: float = 0.1
     max_chars: int = 1000
@@ -173,23 +176,32 @@ class NLUService:
         text, flags = prepare(raw, self.settings.max_chars)
         sentiment = self.sentiment.analyze(text)
         detector = self.model.detector
-        min_conf = detector.min_confidence if self.settings.fallback_threshold is None \
-            else self.settings.fallback_threshold
-        # Rasa's FallbackClassifier gives nlu_fallback the threshold as its confidence; the real
-        # intents keep theirs in intent_ranking.
-        fallback_conf = round(float(min_conf), 4)
+        override = self.settings.fallback_threshold
         if flags["empty"]:
             ranking = [{"name": name, "confidence": 0.0} for name in self.intents]
-            return self._result(raw, FALLBACK, fallback_conf, ranking, [], True, False, sentiment, flags)
+            floor = detector.min_confidence if override is None else override
+            return self._result(raw, FALLBACK, round(float(floor), 4), ranking, [], True, False, sentiment, flags)
         vec = self.embedder.encode([text])
         probs, sim = self.model.predict(vec, [text])
         p, s = probs[0], float(sim[0])
+        oos_prob = self.model.oos_prob(probs)
+        # The confidence this message needed: Rasa's FallbackClassifier gives nlu_fallback its threshold
+        # as its confidence (the real intents keep theirs in intent_ranking). A learned detector's
+        # threshold depends on the message's other evidence; an override is Rasa's plain rule.
+        if override is not None:
+            needed = override if s >= detector.min_similarity or detector.weights else 1.0
+        else:
+            needed = detector.confidence_needed(s, None if oos_prob is None else float(oos_prob[0]))
+        fallback_conf = round(float(min(needed, 1.0)), 4)
         order = p.argsort()[::-1]
         ranking = [{"name": self.intents[i], "confidence": round(float(p[i]), 4)} for i in order]
         top_name, top = self.intents[order[0]], float(p[order[0]])
         second = float(p[order[1]]) if len(order) > 1 else 0.0
         ambiguous = top - second < self.settings.ambiguity_margin
-        fired = top < min_conf or s < detector.min_similarity
+        if override is None:
+            fired = bool(self.model.fires(probs, sim)[0])
+        else:
+            fired = top < needed
         # The English model cannot read other scripts or emoji: never guess an intent for them.
         unreadable = flags["non_latin"] or flags["emoji_only"]
         entities = self.extractor.extract(text)

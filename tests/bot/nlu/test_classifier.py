@@ -89,3 +89,22 @@ def test_one_message_path_gives_the_batch_paths_logits_and_similarities() -> Non
         copy = pickle.loads(pickle.dumps(clf))
         assert copy._fast is None
         np.testing.assert_allclose(copy.scores(q_vecs[:1], queries[:1])[0], batch[0][:1], rtol=1e-6, atol=1e-6)
+
+
+def test_neighbourhood_similarity_leaves_out_the_known_out_of_scope_examples() -> None:
+    vecs, texts, y = _data(n=80, labels=3)
+    labels = ["a", "b", "out_of_scope"]
+    clf = fit_classifier(vecs, texts, y, labels, ClassifierConfig(char_weight=0.0, word_weight=0.0, sim_k=2))
+    oos_rows = np.flatnonzero(y == 2)[:4]
+    in_scope = vecs[y != 2]
+    oracle = np.sort(vecs[oos_rows] @ in_scope.T, axis=1)[:, -2:].mean(axis=1)
+    # A repeat of a known out-of-scope question is measured against in-scope examples only ...
+    for got in (clf.scores(vecs[oos_rows], [texts[i] for i in oos_rows])[1],  # one-message path
+                clf._scores_batch(vecs[oos_rows], [texts[i] for i in oos_rows])[1]):
+        np.testing.assert_allclose(got, oracle, atol=1e-5)
+        assert (got < 0.99).all()
+    # ... while a repeat of an in-scope example still finds itself.
+    row = int(np.flatnonzero(y == 0)[0])
+    own = np.sort(in_scope @ vecs[row])[-2:]
+    assert own[-1] > 0.9999  # itself, the nearest of the two
+    np.testing.assert_allclose(clf.scores(vecs[row : row + 1], [texts[row]])[1][0], own.mean(), atol=1e-5)

@@ -59,3 +59,59 @@ def test_fit_detector_balanced_objective_rejects_more_in_scope_for_recall() -> N
     assert balanced.method == "validation-oos-balanced"
     assert balanced.min_confidence > keep.min_confidence
     assert balanced.fires(conf, sim)[is_oos].mean() == 1.0
+
+
+def _evidence(seed: int, n_in: int = 800, n_oos: int = 100) -> tuple[np.ndarray, ...]:
+    """Synthetic validation evidence where each signal alone overlaps but together they separate better."""
+    rng = np.random.default_rng(seed)
+    conf = np.concatenate([rng.beta(8, 2, n_in), rng.beta(3, 3, n_oos)])
+    sim = np.concatenate([rng.normal(0.70, 0.09, n_in), rng.normal(0.50, 0.09, n_oos)])
+    p_oos = np.concatenate([rng.beta(1, 40, n_in), rng.beta(2, 10, n_oos)])
+    is_oos = np.array([False] * n_in + [True] * n_oos)
+    return conf, sim, p_oos, is_oos
+
+
+def test_scorer_is_learned_with_enough_oos_examples_and_keeps_the_share_asked_for() -> None:
+    from bot.nlu.out_of_scope import MIN_OOS_FOR_SCORER
+
+    conf, sim, p_oos, is_oos = _evidence(0)
+    none = np.zeros(len(conf), bool)
+    d = fit_detector(conf, sim, ~is_oos, is_oos, none, keep_in_scope=0.95, oos_prob=p_oos)
+    assert d.method == "validation-oos-scorer" and len(d.weights) == 3
+    w_conf, w_sim, w_oos = d.weights
+    assert w_conf < 0 and w_sim < 0 and w_oos > 0  # surer, closer, less like the out_of_scope intent: in scope
+    # The threshold comes from out-of-fold scores, so on its own data it keeps about what was asked.
+    assert 0.93 <= (~d.fires(conf, sim, p_oos))[~is_oos].mean() <= 0.97
+    # Without an out_of_scope intent there is no third feature.
+    assert len(fit_detector(conf, sim, ~is_oos, is_oos, none, keep_in_scope=0.95).weights) == 2
+    # Too few out-of-scope examples for a learned scorer: the two thresholds.
+    few = np.flatnonzero(is_oos)[MIN_OOS_FOR_SCORER - 1 :]
+    keep = np.setdiff1d(np.arange(len(conf)), few)
+    small = fit_detector(conf[keep], sim[keep], ~is_oos[keep], is_oos[keep], none[keep], keep_in_scope=0.95,
+                         oos_prob=p_oos[keep])
+    assert small.method == "validation-oos-keep" and small.weights == ()
+
+
+def test_scorer_catches_more_unseen_oos_than_the_two_thresholds_at_the_same_keep() -> None:
+    conf, sim, p_oos, is_oos = _evidence(1)
+    none = np.zeros(len(conf), bool)
+    scorer = fit_detector(conf, sim, ~is_oos, is_oos, none, keep_in_scope=0.95, oos_prob=p_oos)
+    grid = fit_detector(conf, sim, ~is_oos, is_oos, none, keep_in_scope=0.95, objective="keep")
+    conf, sim, p_oos, is_oos = _evidence(2, n_in=4000, n_oos=1000)  # fresh data from the same source
+    s_fired, g_fired = scorer.fires(conf, sim, p_oos), grid.fires(conf, sim)
+    assert s_fired[~is_oos].mean() <= g_fired[~is_oos].mean() + 0.01  # no more in-scope answers lost ...
+    assert s_fired[is_oos].mean() >= g_fired[is_oos].mean() + 0.03  # ... and more out-of-scope caught
+
+
+def test_confidence_needed_is_the_boundary_the_detector_fires_below() -> None:
+    conf, sim, p_oos, is_oos = _evidence(3)
+    none = np.zeros(len(conf), bool)
+    for d in (fit_detector(conf, sim, ~is_oos, is_oos, none, keep_in_scope=0.95, oos_prob=p_oos),
+              fit_detector(conf, sim, ~is_oos, is_oos, none, keep_in_scope=0.95, objective="keep")):
+        rng = np.random.default_rng(4)
+        for c, s, p in zip(rng.uniform(0.01, 0.99, 300), rng.uniform(0.2, 0.9, 300), rng.uniform(0.001, 0.5, 300),
+                           strict=True):
+            needed = d.confidence_needed(float(s), float(p))
+            assert d.min_confidence <= needed <= 1.0
+            if abs(c - needed) > 1e-6:
+                assert bool(d.fires(np.array([c]), np.array([s]), np.array([p]))[0]) == (c < needed)

@@ -167,3 +167,31 @@ def test_one_example_intent_is_trained_and_named_while_calibration_stays_on(tmp_
     assert m["not_in_heldout"] == ["greet"]
     assert m["heldout_n"] == 20
     assert svc.parse("hello")["intent_ranking"][0]["name"] == "greet"
+
+
+def test_parse_with_a_learned_detector_gives_nlu_fallback_the_confidence_this_message_needed(nlu: NLUService) -> None:
+    import copy
+    import dataclasses
+    from collections import OrderedDict
+
+    from bot.nlu.out_of_scope import OutOfScopeDetector
+
+    text = "my internet is down"
+    probs, sim = nlu.model.predict(nlu.embedder.encode([text]), [text])
+    p_oos = nlu.model.oos_prob(probs)
+    assert p_oos is not None
+    base = OutOfScopeDetector(min_confidence=0.05, weights=(-1.0, -4.0, 1.0), bias=0.5)
+    score = float(base.score(probs.max(axis=1), sim, p_oos)[0])
+    for margin, fires in ((-0.1, True), (0.1, False)):
+        svc = copy.copy(nlu)
+        svc._cache = OrderedDict()
+        svc.model = copy.copy(nlu.model)
+        svc.model.detector = dataclasses.replace(base, threshold=score + margin)
+        p = svc.parse(text)
+        if fires:
+            needed = svc.model.detector.confidence_needed(float(sim[0]), float(p_oos[0]))
+            assert needed > float(probs.max())  # the message fell short of what its evidence required
+            assert (p["intent"], p["out_of_scope"]) == ({"name": "nlu_fallback", "confidence": round(needed, 4)}, True)
+            assert p["intent_ranking"][0] == p["intent"]
+        else:
+            assert (p["intent"]["name"], p["out_of_scope"]) == ("outage", False)
