@@ -63,9 +63,14 @@ def ours_settings(r: dict[str, Any]) -> str:
     if s.get("knn_weight"):
         parts.append(f"kNN evidence x{s['knn_weight']} (k={s.get('knn_k') or 'per-intent max'})")
     parts.append("temperature and thresholds on val")
-    parts.append(f"OOS detector {r.get('out_of_scope_detector', '')} (confidence + mean similarity to the "
-                 f"{s.get('sim_k', 1)} nearest examples, objective {s.get('oos_objective', 'balanced')}, "
-                 f"keep_in_scope={s.get('keep_in_scope')})")
+    detector = (r.get("model_metrics") or {}).get("detector", "")
+    if detector == "validation-oos-scorer":
+        how = (f"a learned scorer over confidence, mean similarity to the {s.get('sim_k', 1)} nearest in-scope "
+               "examples and p(out_of_scope), fitted on val")
+    else:
+        how = (f"confidence + mean similarity to the {s.get('sim_k', 1)} nearest examples, objective "
+               f"{s.get('oos_objective', 'balanced')}")
+    parts.append(f"OOS detector {r.get('out_of_scope_detector', '')} ({how}, keep_in_scope={s.get('keep_in_scope')})")
     return "; ".join(parts) + busy_note(r.get("load_average"))
 
 
