@@ -99,7 +99,8 @@ def cross_fitted_detector(logits: np.ndarray, sim: np.ndarray, y: np.ndarray, is
         known = fit_on[y[fit_on] >= 0]
         t = fit_temperature(logits[known], y[known])
         p = softmax(logits / t)
-        top, conf = p.argmax(axis=1), p.max(axis=1)
+        top = p.argmax(axis=1)
+        conf = p.max(axis=1) if oos_k < 0 else np.delete(p, oos_k, axis=1).max(axis=1)  # the best real intent
         p_oos = p[:, oos_k] if oos_k >= 0 else None
         det = fit_detector(conf[fit_on], sim[fit_on], (top == y)[fit_on], is_oos[fit_on], (top == oos_k)[fit_on],
                            objective=objective, keep_in_scope=keep_in_scope,

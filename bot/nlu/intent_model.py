@@ -34,9 +34,26 @@ class IntentModel:
         """The trained out_of_scope intent's probability per row (None without that intent)."""
         return probs[:, self.labels.index(OOS_INTENT)] if OOS_INTENT in self.labels else None
 
+    def in_scope_confidence(self, probs: np.ndarray) -> np.ndarray:
+        """The best real intent's probability per row (all intents but out_of_scope)."""
+        return in_scope_confidence(probs, self.labels)
+
     def fires(self, probs: np.ndarray, sim: np.ndarray) -> np.ndarray:
         """Where the out-of-scope detector fires for these predict() results."""
-        return self.detector.fires(probs.max(axis=1), sim, self.oos_prob(probs))
+        return self.detector.fires(self.in_scope_confidence(probs), sim, self.oos_prob(probs))
+
+
+def in_scope_confidence(probs: np.ndarray, labels: list[str]) -> np.ndarray:
+    """The best real intent's probability per row.
+
+    This is the detector's confidence evidence. Where the top intent is a real one it is simply the
+    top probability; where out_of_scope wins the message is out of scope anyway. Beside p(out_of_scope),
+    the plain top probability would say "sure" for a confidently out-of-scope message, and the learned
+    scorer then gave confidence a positive weight on the demo data.
+    """
+    if OOS_INTENT not in labels or probs.shape[1] < 2:
+        return probs.max(axis=1)
+    return np.delete(probs, labels.index(OOS_INTENT), axis=1).max(axis=1)
 
 
 @dataclass(frozen=True)
@@ -77,7 +94,7 @@ def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], c
     model.temperature = fit_temperature(logits[known], held_y[known]) if known.sum() >= 10 else 1.0
     probs = softmax(logits / model.temperature)
     top = probs.argmax(axis=1)
-    conf = probs.max(axis=1)
+    conf = in_scope_confidence(probs, labels)
     correct = top == held_y
     model.detector = fit_detector(conf, sim, correct, is_oos, top == oos_k, keep_in_scope=keep_in_scope,
                                   objective=oos_objective, oos_prob=probs[:, oos_k] if oos_k >= 0 else None,

@@ -25,7 +25,9 @@ def _logit(q: np.ndarray) -> np.ndarray:
 class OutOfScopeDetector:
     """Fires when an input is too unlike the training data to trust its intent.
 
-    Thresholds (weights empty): confidence < min_confidence or similarity < min_similarity.
+    confidence is the best real intent's probability (out_of_scope left out; see
+    intent_model.in_scope_confidence). Thresholds (weights empty): confidence < min_confidence or
+    similarity < min_similarity.
     Learned (weights set): score = w0 * logit(confidence) + w1 * similarity [+ w2 * logit(p_oos)] + bias,
     firing when score > threshold; also when confidence < min_confidence, a floor.
     """
@@ -95,6 +97,12 @@ def fit_scorer(confidence: np.ndarray, similarity: np.ndarray, oos_prob: np.ndar
         return LogisticRegression(C=1.0, class_weight="balanced", max_iter=2000)
 
     lr = model().fit(zs, is_oos)
+    if lr.coef_[0][0] >= 0:
+        # More confidence in a real intent can never be evidence of being out of scope; a weight
+        # saying so only fits an accident of the validation data (it happened on the demo's, where
+        # p(out_of_scope) and similarity already say everything). Confidence is left out instead.
+        zs[:, 0] = 0.0
+        lr = model().fit(zs, is_oos)
     oof = cross_val_predict(model(), zs, is_oos, cv=StratifiedKFold(5, shuffle=True, random_state=seed),
                             method="decision_function")
     keep = np.asarray(correct, bool) & ~is_oos & ~np.asarray(predicted_oos, bool)

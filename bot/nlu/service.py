@@ -205,7 +205,9 @@ class NLUService:
         # The English model cannot read other scripts or emoji: never guess an intent for them.
         unreadable = flags["non_latin"] or flags["emoji_only"]
         entities = self.extractor.extract(text)
-        if fired or unreadable:
+        # A trained out_of_scope intent that wins is the more specific answer: the message is out of
+        # scope either way, and Rasa's rules answer out_of_scope directly rather than via the fallback.
+        if unreadable or (fired and top_name != OOS_INTENT):
             return self._result(raw, FALLBACK, fallback_conf, ranking, entities, True, ambiguous,
                                 sentiment, flags)
         return self._result(raw, top_name, round(top, 4), ranking, entities, top_name == OOS_INTENT, ambiguous,

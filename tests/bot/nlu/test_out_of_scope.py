@@ -115,3 +115,18 @@ def test_confidence_needed_is_the_boundary_the_detector_fires_below() -> None:
             assert d.min_confidence <= needed <= 1.0
             if abs(c - needed) > 1e-6:
                 assert bool(d.fires(np.array([c]), np.array([s]), np.array([p]))[0]) == (c < needed)
+
+
+def test_scorer_never_learns_that_more_confidence_means_out_of_scope() -> None:
+    from bot.nlu.out_of_scope import fit_scorer
+
+    rng = np.random.default_rng(0)
+    n = 400
+    is_oos = np.arange(n) < 60
+    # An accident of the data: here the out-of-scope examples happen to be the more confident ones.
+    conf = np.where(is_oos, rng.uniform(0.6, 1.0, n), rng.uniform(0.3, 0.9, n))
+    sim = np.where(is_oos, rng.normal(0.4, 0.1, n), rng.normal(0.7, 0.1, n))
+    d = fit_scorer(conf, sim, None, ~is_oos, is_oos, np.zeros(n, bool), keep_in_scope=0.95)
+    assert d.weights[0] == 0.0 and d.weights[1] < 0  # confidence left out, similarity still used
+    assert d.confidence_needed(0.5) == d.min_confidence  # no confidence threshold to report but the floor
+    assert d.fires(conf, sim)[is_oos].mean() > 0.8
