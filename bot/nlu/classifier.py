@@ -8,10 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
-
-# Finds the BLAS libraries once; limiting their threads through it then costs about 10 µs.
-_BLAS = ThreadpoolController()
 
 MIN_DF_FROM = 1000  # examples
 # Training examples of this intent are known out-of-scope questions (CLINC150 ships some).
@@ -136,11 +132,12 @@ class IntentClassifier:
         if self._fast is None:
             self._fast = _FastScorer(self)
         vecs = np.asarray(vecs, dtype=np.float32)
-        with _BLAS.limit(limits=1, user_api="blas"):
-            logits = self._fast.logits(vecs, texts)
-            if not self.config.knn_weight:
-                return logits, self._fast.neighbourhood_similarity(vecs)
-            sims = vecs @ self.train_vecs.T
+        logits = self._fast.logits(vecs, texts)  # products too small for OpenBLAS to split over threads
+        if not self.config.knn_weight:
+            return logits, self._fast.neighbourhood_similarity(vecs)
+        # kNN evidence (off by default) needs every similarity. Not under a BLAS thread limit: that
+        # limit is process-wide, and concurrent parses restoring it out of order could leave it stuck.
+        sims = vecs @ self.train_vecs.T
         evidence = self.knn_vote(sims) if self.config.knn_k else self._class_max(sims)
         return logits + self.config.knn_weight * evidence, self.neighbourhood_similarity(sims)
 
