@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from core.vector_search import search_one_thread
+
 
 def choose_kind(n_passages: int, exact_below: int) -> str:
     """Return "exact" for small corpora, "ivf" for large ones.
@@ -65,8 +67,6 @@ class DenseIndex:
         """Return (id, cosine) pairs, best first."""
         if self._index is None or not self.vectors or k <= 0:
             return []
-        from core.vector_search import search_one_thread
-
         scores, ids = search_one_thread(self._index, qvec.reshape(1, -1).astype(np.float32), min(k, len(self.vectors)))
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 

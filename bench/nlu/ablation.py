@@ -23,7 +23,7 @@ import numpy as np
 from bot.nlu import training_data
 from bot.nlu.calibration import softmax
 from bot.nlu.classifier import ClassifierConfig, fit_classifier
-from bot.nlu.intent_model import OOS_INTENT
+from bot.nlu.intent_model import OOS_INTENT, in_scope_confidence
 from core.machine import machine
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,7 +100,7 @@ def cross_fitted_detector(logits: np.ndarray, sim: np.ndarray, y: np.ndarray, is
         t = fit_temperature(logits[known], y[known])
         p = softmax(logits / t)
         top = p.argmax(axis=1)
-        conf = p.max(axis=1) if oos_k < 0 else np.delete(p, oos_k, axis=1).max(axis=1)  # the best real intent
+        conf = in_scope_confidence(p, oos_k)
         p_oos = p[:, oos_k] if oos_k >= 0 else None
         det = fit_detector(conf[fit_on], sim[fit_on], (top == y)[fit_on], is_oos[fit_on], (top == oos_k)[fit_on],
                            objective=objective, keep_in_scope=keep_in_scope,

@@ -9,6 +9,8 @@ from typing import Any
 
 import numpy as np
 
+from core.vector_search import search_one_thread
+
 MIN_DF_FROM = 1000  # examples
 # Training examples of this intent are known out-of-scope questions (CLINC150 ships some).
 OOS_INTENT = "out_of_scope"
@@ -65,7 +67,9 @@ class IntentClassifier:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._fast = None  # also for models saved before it existed
+        self._fast = None
+        if "_in_scope" not in state:  # saved before out_of_scope examples were set apart: all count
+            self._in_scope = np.ones(len(self.train_labels), dtype=bool)
 
     def set_examples(self, vecs: np.ndarray, y: np.ndarray) -> None:
         """Keep the training embeddings and labels, sorted by intent for fast per-intent maxima."""
@@ -158,11 +162,7 @@ class IntentClassifier:
 
     def in_scope_mask(self) -> np.ndarray:
         """Which stored training examples count as in scope (all but the out_of_scope intent's)."""
-        # Models saved before the out_of_scope examples were set apart have no mask: all count.
-        mask = getattr(self, "_in_scope", None)
-        if mask is None or len(mask) != len(self.train_labels):
-            return np.ones(len(self.train_labels), dtype=bool)
-        return mask
+        return self._in_scope
 
     def neighbour_count(self) -> int:
         """How many nearest in-scope training examples the similarity evidence averages (0 with none)."""
@@ -225,8 +225,6 @@ class _FastScorer:
     def neighbourhood_similarity(self, vecs: np.ndarray) -> np.ndarray:
         if self.k == 0:
             return np.full(len(vecs), -1.0, dtype=np.float32)
-        from core.vector_search import search_one_thread
-
         top, _ = search_one_thread(self.index, vecs, self.k)
         return top.mean(axis=1) if self.k > 1 else top[:, 0]
 

@@ -11,7 +11,7 @@ from bot.nlu.calibration import expected_calibration_error, fit_temperature, sof
 from bot.nlu.classifier import OOS_INTENT, ClassifierConfig, IntentClassifier, fit_classifier
 from bot.nlu.out_of_scope import OutOfScopeDetector, fit_detector
 
-__all__ = ["OOS_INTENT", "Heldout", "IntentModel", "train_intent_model"]
+__all__ = ["OOS_INTENT", "Heldout", "IntentModel", "in_scope_confidence", "train_intent_model"]
 
 
 @dataclass
@@ -36,14 +36,14 @@ class IntentModel:
 
     def in_scope_confidence(self, probs: np.ndarray) -> np.ndarray:
         """The best real intent's probability per row (all intents but out_of_scope)."""
-        return in_scope_confidence(probs, self.labels)
+        return in_scope_confidence(probs, self.labels.index(OOS_INTENT) if OOS_INTENT in self.labels else -1)
 
     def fires(self, probs: np.ndarray, sim: np.ndarray) -> np.ndarray:
         """Where the out-of-scope detector fires for these predict() results."""
         return self.detector.fires(self.in_scope_confidence(probs), sim, self.oos_prob(probs))
 
 
-def in_scope_confidence(probs: np.ndarray, labels: list[str]) -> np.ndarray:
+def in_scope_confidence(probs: np.ndarray, oos_k: int) -> np.ndarray:
     """The best real intent's probability per row.
 
     This is the detector's confidence evidence. Where the top intent is a real one it is simply the
@@ -51,9 +51,9 @@ def in_scope_confidence(probs: np.ndarray, labels: list[str]) -> np.ndarray:
     the plain top probability would say "sure" for a confidently out-of-scope message, and the learned
     scorer then gave confidence a positive weight on the demo data.
     """
-    if OOS_INTENT not in labels or probs.shape[1] < 2:
+    if oos_k < 0 or probs.shape[1] < 2:  # oos_k: the out_of_scope intent's column, negative without one
         return probs.max(axis=1)
-    return np.delete(probs, labels.index(OOS_INTENT), axis=1).max(axis=1)
+    return np.delete(probs, oos_k, axis=1).max(axis=1)
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], c
     model.temperature = fit_temperature(logits[known], held_y[known]) if known.sum() >= 10 else 1.0
     probs = softmax(logits / model.temperature)
     top = probs.argmax(axis=1)
-    conf = in_scope_confidence(probs, labels)
+    conf = in_scope_confidence(probs, oos_k)
     correct = top == held_y
     model.detector = fit_detector(conf, sim, correct, is_oos, top == oos_k, keep_in_scope=keep_in_scope,
                                   objective=oos_objective, oos_prob=probs[:, oos_k] if oos_k >= 0 else None,

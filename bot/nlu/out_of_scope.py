@@ -21,6 +21,14 @@ def _logit(q: np.ndarray) -> np.ndarray:
     return np.log(q + _EPS) - np.log1p(-q + _EPS)
 
 
+def _evidence(confidence: np.ndarray, similarity: np.ndarray, oos_prob: np.ndarray | None) -> np.ndarray:
+    """The scorer's inputs, one row per message: [logit(confidence), similarity(, logit(p_oos))]."""
+    feats = [_logit(confidence), np.asarray(similarity, dtype=float)]
+    if oos_prob is not None:
+        feats.append(_logit(oos_prob))
+    return np.stack(feats, axis=-1)
+
+
 @dataclass(frozen=True)
 class OutOfScopeDetector:
     """Fires when an input is too unlike the training data to trust its intent.
@@ -41,10 +49,10 @@ class OutOfScopeDetector:
 
     def score(self, confidence: np.ndarray, similarity: np.ndarray, oos_prob: np.ndarray | None = None) -> np.ndarray:
         """The learned out-of-scope score (higher = more likely out of scope)."""
-        z = [_logit(confidence), np.asarray(similarity, dtype=float)]
-        if len(self.weights) == 3:
-            z.append(_logit(np.zeros_like(z[0]) if oos_prob is None else oos_prob))
-        return np.stack(z, axis=-1) @ np.asarray(self.weights) + self.bias
+        uses_oos = len(self.weights) == 3
+        if uses_oos and oos_prob is None:
+            oos_prob = np.zeros(np.shape(confidence))
+        return _evidence(confidence, similarity, oos_prob if uses_oos else None) @ np.asarray(self.weights) + self.bias
 
     def fires(self, confidence: np.ndarray, similarity: np.ndarray, oos_prob: np.ndarray | None = None) -> np.ndarray:
         """Return True where an input is too unlike the training data to trust its intent."""
@@ -84,10 +92,7 @@ def fit_scorer(confidence: np.ndarray, similarity: np.ndarray, oos_prob: np.ndar
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    feats = [_logit(confidence), np.asarray(similarity, dtype=float)]
-    if oos_prob is not None:
-        feats.append(_logit(oos_prob))
-    z = np.stack(feats, axis=1)
+    z = _evidence(confidence, similarity, oos_prob)
     mean, scale = z.mean(axis=0), z.std(axis=0)
     scale[scale == 0] = 1.0
     zs = (z - mean) / scale

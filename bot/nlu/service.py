@@ -184,31 +184,30 @@ class NLUService:
         vec = self.embedder.encode([text])
         probs, sim = self.model.predict(vec, [text])
         p, s = probs[0], float(sim[0])
-        oos_prob = self.model.oos_prob(probs)
-        # The confidence this message needed: Rasa's FallbackClassifier gives nlu_fallback its threshold
-        # as its confidence (the real intents keep theirs in intent_ranking). A learned detector's
-        # threshold depends on the message's other evidence; an override is Rasa's plain rule.
-        if override is not None:
-            needed = override if s >= detector.min_similarity or detector.weights else 1.0
-        else:
-            needed = detector.confidence_needed(s, None if oos_prob is None else float(oos_prob[0]))
-        fallback_conf = round(float(min(needed, 1.0)), 4)
         order = p.argsort()[::-1]
         ranking = [{"name": self.intents[i], "confidence": round(float(p[i]), 4)} for i in order]
         top_name, top = self.intents[order[0]], float(p[order[0]])
         second = float(p[order[1]]) if len(order) > 1 else 0.0
         ambiguous = top - second < self.settings.ambiguity_margin
-        if override is None:
-            fired = bool(self.model.fires(probs, sim)[0])
-        else:
+        # Rasa's FallbackClassifier gives nlu_fallback its threshold as its confidence (the real intents
+        # keep theirs in intent_ranking). An override is Rasa's plain rule; a learned detector's threshold
+        # depends on the message's other evidence, so it is solved for only when the fallback is answered.
+        if override is not None:
+            needed: float | None = override if s >= detector.min_similarity or detector.weights else 1.0
             fired = top < needed
+        else:
+            needed = None
+            fired = bool(self.model.fires(probs, sim)[0])
         # The English model cannot read other scripts or emoji: never guess an intent for them.
         unreadable = flags["non_latin"] or flags["emoji_only"]
         entities = self.extractor.extract(text)
         # A trained out_of_scope intent that wins is the more specific answer: the message is out of
         # scope either way, and Rasa's rules answer out_of_scope directly rather than via the fallback.
         if unreadable or (fired and top_name != OOS_INTENT):
-            return self._result(raw, FALLBACK, fallback_conf, ranking, entities, True, ambiguous,
+            if needed is None:
+                oos_prob = self.model.oos_prob(probs)
+                needed = detector.confidence_needed(s, None if oos_prob is None else float(oos_prob[0]))
+            return self._result(raw, FALLBACK, round(min(needed, 1.0), 4), ranking, entities, True, ambiguous,
                                 sentiment, flags)
         return self._result(raw, top_name, round(top, 4), ranking, entities, top_name == OOS_INTENT, ambiguous,
                             sentiment, flags)
