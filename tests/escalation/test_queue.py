@@ -22,6 +22,18 @@ def waiting_customer(db: Database, name: str, parse: dict | None = None) -> str:
         return conv.id
 
 
+def maria_and_two_waiting(db: Database, bus: EventBus, capacity: int) -> tuple[int, str, str]:
+    """Maria (with capacity seats) and two customers, Ana then Ben, handed off on a watched bus."""
+    register(bus, db)
+    with db.session() as s:
+        maria = factories.agent(s, "maria", display_name="Maria Lopez", capacity=capacity).id
+    first, second = waiting_customer(db, "ana"), waiting_customer(db, "ben")
+    for cid in (first, second):
+        with db.session() as s:
+            hand_off(s, cid, ASKED, bus, now=MON_10)
+    return maria, first, second
+
+
 def test_queue_positions_and_waits_count_free_seats_first(db: Database) -> None:
     with db.session() as s:
         maria = factories.agent(s, "maria", display_name="Maria Lopez", capacity=1).id
@@ -43,15 +55,9 @@ def test_queue_positions_and_waits_count_free_seats_first(db: Database) -> None:
 
 def test_queue_moves_are_pushed_to_waiting_customers(db: Database) -> None:
     bus = EventBus()
-    register(bus, db)
     updates: list[tuple[str | None, dict]] = []
     bus.on(events.CONVERSATION_UPDATED, lambda e: updates.append((e.conversation_id, e.data)))
-    with db.session() as s:
-        maria = factories.agent(s, "maria", display_name="Maria Lopez", capacity=1).id
-    first, second = waiting_customer(db, "ana"), waiting_customer(db, "ben")
-    for cid in (first, second):
-        with db.session() as s:
-            hand_off(s, cid, ASKED, bus, now=MON_10)
+    maria, first, second = maria_and_two_waiting(db, bus, capacity=1)
     with db.session() as s:
         accept(s, first, maria, bus)
     assert updates == [(second, {"agent_id": maria, "queue_position": 1, "expected_wait_seconds": 180})]
@@ -142,13 +148,7 @@ def test_one_failed_reroute_does_not_stop_the_others(db: Database, monkeypatch: 
     import escalation.subscribers as subs
 
     bus = EventBus()
-    register(bus, db)
-    with db.session() as s:
-        maria = factories.agent(s, "maria", display_name="Maria Lopez", capacity=5).id
-    first, second = waiting_customer(db, "ana"), waiting_customer(db, "ben")
-    for cid in (first, second):
-        with db.session() as s:
-            hand_off(s, cid, ASKED, bus, now=MON_10)
+    maria, first, second = maria_and_two_waiting(db, bus, capacity=5)
     real = subs.reroute
     tried: list[str] = []
 
