@@ -21,12 +21,16 @@ class ActionGreet(FirstlineAction):
     def reply(self, rt: Runtime, tracker: Tracker) -> tuple[Reply | None, list[dict[str, Any]]]:
         with rt.db.session() as s:
             reply = assist.greeting(s, tracker.sender_id)
+            from bot.identity import profile_slots
             from crm import store
 
             customer = store.get_conversation(s, tracker.sender_id).customer
             slots = [SlotSet("customer_id", customer.id), SlotSet("segment", customer.segment)]
             if customer.name:
                 slots.append(SlotSet("customer_name", customer.name))
+            # What the profile of a known customer holds is never asked for again.
+            known = profile_slots(customer)
+            slots += [SlotSet(k, v) for k, v in known.items() if k not in ("customer_id", "segment", "customer_name")]
         return reply, slots
 
 

@@ -12,7 +12,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from core.db import utcnow
 from crm import store
+from crm.customer_time import customer_time, tenant_timezone
+from crm.history import CaseView, case_view
+from crm.identity import is_known
 
 INTENT_LABELS = {
     "outage": "no service / an outage",
@@ -40,12 +44,30 @@ class Reply:
         return {"text": self.text, "kind": self.kind, **self.meta}
 
 
-def when(dt: datetime | None) -> str:
-    return dt.strftime("%a %d %b, %H:%M UTC") if dt else "soon"
+VERIFY_OFFER = (
+    "I can check that for you once I know it's you. What's the email address, phone number or account number "
+    "on your account? I'll send a one-time code to the email address or phone we have on file."
+)
 
 
-def greeting(session: Session, conversation_id: str) -> Reply:
+def when(session: Session, dt: datetime | None) -> str:
+    """A time as every customer reads it: 'Thursday 3 December, 07:30 (UK time)' in the tenant's zone."""
+    return customer_time(dt, tenant_timezone(session)) if dt else "soon"
+
+
+def promise_text(session: Session, view: CaseView) -> str:
+    """What we promised on an open case, and an apology when that time has passed."""
+    if view.status != "open" or view.promised_by is None:
+        return ""
+    if view.overdue:
+        return (f"We promised you an update by {when(session, view.promised_by)}. That time has passed and I'm "
+                "sorry we haven't got back to you yet.")
+    return f"We promised you an update by {when(session, view.promised_by)}."
+
+
+def greeting(session: Session, conversation_id: str, now: datetime | None = None) -> Reply:
     """Greet by name and mention open cases when the customer is known."""
+    now = now or utcnow()
     conv = store.get_conversation(session, conversation_id)
     customer = conv.customer
     if not customer.name:
@@ -53,25 +75,47 @@ def greeting(session: Session, conversation_id: str) -> Reply:
     first = customer.name.split()[0]
     cases = store.open_cases(session, customer.id)
     if cases:
-        case = cases[0]
+        view = case_view(session, cases[0], now)
+        promise = promise_text(session, view)
         text = (
-            f"Hi {first}, welcome back. I can see case {case.number} ({case.title}) is still open, "
-            f"and we promised you an update by {when(case.promised_by)}. "
-            "Is that what you're getting in touch about, or is it something new?"
+            f"Hi {first}, welcome back. I can see case {view.number} ({view.title}) is still open."
+            + (f" {promise}" if promise else "")
+            + " Is that what you're getting in touch about, or is it something new?"
         )
-        return Reply(text, "greeting", {"case_number": case.number})
+        return Reply(text, "greeting", {"case_number": view.number})
     return Reply(f"Hi {first}, welcome back. How can I help you today?", "greeting")
 
 
-def case_status(session: Session, conversation_id: str, case_number: str | None) -> Reply:
-    """Report on the customer's own case (never another customer's)."""
+def describe_case(session: Session, view: CaseView) -> str:
+    """One case for the customer: number, status, the last thing a person wrote, the promised time."""
+    parts = [f"Case {view.number} ({view.title}) is {'open' if view.status == 'open' else 'closed'}."]
+    if view.last_person_text:
+        who = view.last_person_name or "our team"
+        at = f" on {when(session, view.last_person_at)}" if view.last_person_at else ""
+        parts.append(f"The last update from {who}{at}: \u201c{view.last_person_text}\u201d")
+    promise = promise_text(session, view)
+    if promise:
+        parts.append(promise)
+    return " ".join(parts)
+
+
+def case_status(session: Session, conversation_id: str, case_number: str | None, now: datetime | None = None) -> Reply:
+    """Report on the customer's own cases (never another customer's, never internal notes).
+
+    A visitor who is not known yet may still hear about cases opened in their own chats; for anything
+    else they are offered verification (never told whether a case exists).
+    """
+    now = now or utcnow()
     conv = store.get_conversation(session, conversation_id)
     customer = conv.customer
+    known = is_known(customer)
     # Said earlier (to the bot or to a person before a hand back): never ask for it again.
     case_number = case_number or store.latest_entity(session, conversation_id, "case_number")
     if case_number:
         case = store.find_case(session, case_number)
         if case is None or case.customer_id != customer.id:
+            if not known:
+                return Reply(VERIFY_OFFER, "verify_offer")
             return Reply(
                 f"I can't find case {case_number.upper()} on your account. If you were given it on another "
                 "account, a person from our team can look it up for you.",
@@ -81,21 +125,15 @@ def case_status(session: Session, conversation_id: str, case_number: str | None)
     else:
         cases = list(store.open_cases(session, customer.id))
         if not cases:
-            if customer.external_id is None:
-                return Reply(
-                    "Could you give me your case number? It starts with CS-, for example CS-10423.",
-                    "case_status",
-                )
+            if not known:
+                return Reply(VERIFY_OFFER, "verify_offer")
             return Reply("You have no open cases with us at the moment. Is there something new I can help with?",
                          "case_status")
-    lines = []
-    for c in cases:
-        state = "open" if c.status == "open" else "closed"
-        promise = f"; we promised an update by {when(c.promised_by)}" if c.status == "open" and c.promised_by else ""
-        lines.append(f"Case {c.number} ({c.title}) is {state}{promise}.")
-        if c.notes:
-            lines.append(f"Latest note: {c.notes}")
-    return Reply(" ".join(lines), "case_status", {"case_number": cases[0].number})
+    views = [case_view(session, c, now) for c in cases]
+    meta: dict[str, Any] = {"case_number": views[0].number}
+    if any(v.overdue for v in views):
+        meta["options"] = ["Talk to a person"]
+    return Reply(" ".join(describe_case(session, v) for v in views), "case_status", meta)
 
 
 def answer(kb: Any, query: str, segment: str) -> Reply:

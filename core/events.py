@@ -40,6 +40,8 @@ class events:  # noqa: N801 - a namespace of constants, read as events.MESSAGE_C
     ANSWER_RATED = "answer.rated"  # "Did this help?"
     AGENT_STATUS_CHANGED = "agent.status_changed"
     ARTICLE_CHANGED = "article.changed"
+    # identity (issue 10)
+    CUSTOMER_VERIFIED = "customer.verified"  # a visitor proved who they are and was merged into the customer
 
 
 @dataclass(frozen=True)

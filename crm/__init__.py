@@ -19,6 +19,7 @@ from crm.models import (
 from crm.passwords import hash_password, verify_password
 from crm.schema import migrate
 from crm.store import NotFound
+from crm.verification_models import VerificationAttempt, VerificationChallenge
 
 __all__ = [
     "Agent",
@@ -32,6 +33,8 @@ __all__ = [
     "Message",
     "NotFound",
     "Sender",
+    "VerificationAttempt",
+    "VerificationChallenge",
     "hash_password",
     "migrate",
     "store",

@@ -55,13 +55,18 @@ def load_tenant(session: Session, path: Path, agent_password: str | None = None)
         customer = Customer(
             external_id=c["external_id"], name=c.get("name"), email=c.get("email"), phone=c.get("phone"),
             segment=c.get("segment", "residential"), vip=bool(c.get("vip")),
-            profile={k: c[k] for k in ("plan", "account_number", "company") if k in c},
+            profile={k: c[k] for k in ("plan", "account_number", "company", "postcode") if k in c},
         )
+        if c.get("appointments"):
+            customer.profile["appointments"] = [
+                {k: (_dt(v).isoformat() if k in ("starts", "ends") else v) for k, v in a.items()}  # type: ignore[union-attr]
+                for a in c["appointments"]]
         session.add(customer)
         session.flush()
         for kind in ("email", "phone", "account_number"):
             if c.get(kind):
                 add_identity(session, customer, kind, str(c[kind]), verified=True)
+        case_conversations: dict[str, str] = {}
         for conv_data in c.get("conversations") or []:
             started = _dt(conv_data.get("started"))
             handler = agents.get(conv_data.get("agent") or "")
@@ -70,6 +75,8 @@ def load_tenant(session: Session, path: Path, agent_password: str | None = None)
                                 updated_at=started)
             session.add(conv)
             session.flush()
+            if conv_data.get("case"):
+                case_conversations[str(conv_data["case"])] = conv.id
             for m in conv_data.get("messages") or []:
                 sender = m.get("sender", "customer")
                 session.add(Message(conversation_id=conv.id, sender=sender, text=str(m.get("text", "")),
@@ -78,6 +85,7 @@ def load_tenant(session: Session, path: Path, agent_password: str | None = None)
                                     created_at=started))
         for case in c.get("cases") or []:
             session.add(Case(number=case["number"], customer_id=customer.id, title=case["title"],
+                             conversation_id=case_conversations.get(case["number"]),
                              status=case.get("status", "open"), notes=case.get("notes", ""),
                              promised_by=_dt(case.get("promised_by")), created_at=_dt(case.get("opened"))))
         created["customers"].append(customer.external_id)

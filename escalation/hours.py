@@ -60,7 +60,7 @@ def next_follow_up(now: datetime, schedules: Iterable[tuple[Mapping[str, str], s
 
 
 def describe(at: datetime, tz: str) -> str:
-    """Return 'Tuesday 25 November at 09:30 (UK time)' style text for the customer."""
-    local = at.astimezone(ZoneInfo(tz))
-    label = "UK time" if tz == "Europe/London" else tz
-    return f"{local:%A} {local.day} {local:%B} at {local:%H:%M} ({label})"
+    """Return 'Tuesday 25 November, 09:30 (UK time)': the one format every customer-facing time uses."""
+    from crm.customer_time import customer_time
+
+    return customer_time(at, tz)

@@ -50,6 +50,29 @@ def summarise(customer_msgs: list[Message], entities: list[dict[str, Any]]) -> s
     return f'Customer {want}: "{text[:160]}"' + (f" (mentioned {mentioned})" if mentioned else "")
 
 
+VERIFIED_BY = {
+    "email_code": "one-time code sent to the email address on file",
+    "sms_code": "one-time code sent by text to the phone on file",
+    "postcode": "the postcode on the account",
+    "account_last4": "the last four digits of the account number",
+}
+
+
+def verified_identity(session: Session, customer: Any) -> str:
+    """How we know who this is: signed in on the company's site, verified in the chat (how, when), or not at all."""
+    from crm.customer_time import customer_time, tenant_timezone
+    from crm.verification import latest_verification
+
+    done = latest_verification(session, customer.id)
+    if done is not None and done.verified_at is not None:
+        how = VERIFIED_BY.get(done.verified_method or "", done.verified_method or "verified")
+        at = customer_time(done.verified_at, tenant_timezone(session))
+        return f"{done.claim_kind.replace('_', ' ')} verified by {how}, {at}"
+    if customer.external_id is not None:
+        return "signed in on the company's site (verified identity hash)"
+    return "not verified (anonymous visitor)"
+
+
 def build_packet(session: Session, conversation_id: str, decision: Decision) -> dict[str, Any]:
     conv = store.get_conversation(session, conversation_id)
     c = conv.customer
@@ -105,7 +128,8 @@ def build_packet(session: Session, conversation_id: str, decision: Decision) -> 
             "vip": c.vip,
             "plan": profile.get("plan"),
             "account_number": profile.get("account_number"),
-            "identities": [f"{i.kind}: {i.value}" for i in c.identities],
+            "identities": [f"{i.kind}: {i.value}" + (" (verified)" if i.verified else "") for i in c.identities],
+            "verified": verified_identity(session, c),
         },
         "open_cases": [
             {

@@ -40,3 +40,16 @@ def identity_ok(secret: str, external_id: str, given: str | None) -> bool:
 def internal_token(secret: str) -> str:
     """Return the token Rasa presents when it calls the app's NLU and action endpoints."""
     return hmac.new(_key(secret, "internal"), b"rasa", hashlib.sha256).hexdigest()[:40]
+
+
+def visitor_token(secret: str, customer_id: str) -> str:
+    """Return the token that lets a returning browser be the same anonymous visitor (issue 10)."""
+    return URLSafeSerializer(secret, salt="visitor").dumps(customer_id)
+
+
+def visitor_from_token(secret: str, token: str) -> str | None:
+    try:
+        value = URLSafeSerializer(secret, salt="visitor").loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, str) else None

@@ -23,8 +23,9 @@ def test_case_status_uses_a_case_number_given_earlier_even_to_an_agent(db: Datab
     assert reply.meta == {"case_number": "CS-10500"}
 
 
-def test_case_status_asks_an_anonymous_customer_only_when_nothing_is_known(db: Database) -> None:
+def test_case_status_offers_an_anonymous_customer_verification_when_nothing_is_known(db: Database) -> None:
     with db.session() as s:
         conv = factories.conversation(s, customer=factories.customer(s, name=None))
         reply = case_status(s, conv.id, None)
-    assert reply.text == "Could you give me your case number? It starts with CS-, for example CS-10423."
+    assert reply.kind == "verify_offer"  # issue 10: offered a way to prove who they are, not a handoff
+    assert reply.text.startswith("I can check that for you once I know it's you.")

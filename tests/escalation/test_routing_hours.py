@@ -65,4 +65,4 @@ def test_next_follow_up_is_the_earliest_opening_plus_margin() -> None:
         night, [(HOURS, "Europe/London"), ({"mon-fri": "07:00-19:00"}, "Europe/London")], timedelta(minutes=30)
     )
     assert got == datetime(2026, 11, 25, 7, 30, tzinfo=UTC)
-    assert describe(got, "Europe/London") == "Wednesday 25 November at 07:30 (UK time)"
+    assert describe(got, "Europe/London") == "Wednesday 25 November, 07:30 (UK time)"

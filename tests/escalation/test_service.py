@@ -66,7 +66,7 @@ def test_hand_off_with_nobody_available_opens_a_case_with_a_promised_time(db: Da
     assert result is not None and result.agent_id is None
     assert result.case_number == "CS-10001"
     assert result.promised_by == datetime(2026, 11, 24, 8, 30, tzinfo=UTC)
-    assert "A person will get back to you by Tuesday 24 November at 08:30 (UK time)." in result.customer_message
+    assert "A person will get back to you by Tuesday 24 November, 08:30 (UK time)." in result.customer_message
     with db.session() as s:
         assert store.get_conversation(s, cid).status == "queued"
         [case] = store.open_cases(s, store.get_conversation(s, cid).customer_id)

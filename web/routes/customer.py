@@ -12,7 +12,8 @@ from bot.loop import InvalidMessage, publish_messages
 from bot.runtime import Runtime
 from core.events import events
 from crm import Agent, ConversationStatus, Sender, store
-from web.security import conversation_from_token, conversation_token, identity_ok
+from web.customer_events import customer_event
+from web.security import conversation_from_token, conversation_token, identity_ok, visitor_from_token, visitor_token
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
 
@@ -28,6 +29,7 @@ class CustomerIn(BaseModel):
 class StartIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer: CustomerIn | None = None
+    visitor_token: str | None = Field(None, max_length=256, description="From an earlier start: the same visitor")
 
 
 class MessageIn(BaseModel):
@@ -101,17 +103,38 @@ def start(body: StartIn, request: Request) -> dict[str, Any]:
             customer = store.find_customer(s, "external_id", c.external_id)
             if customer is None:
                 customer = store.get_or_create_customer(s, c.external_id, name=c.name, email=c.email)
+        if customer is None and body.visitor_token:
+            customer = returning_visitor(s, rt.settings.secret_key, body.visitor_token)
         if customer is None:
             customer = store.get_or_create_customer(s, None, name=c.name if c else None)
         conv = store.start_conversation(s, customer)
-        cid, name = conv.id, customer.name
+        cid, name, customer_id_of_new = conv.id, customer.name, customer.id
+        anonymous = customer.external_id is None and not (c and c.external_id)
     rt.bus.emit(events.CONVERSATION_STARTED, cid)
-    return {
+    out: dict[str, Any] = {
         "conversation_id": cid,
         "token": conversation_token(rt.settings.secret_key, cid),
         "customer": {"name": name},
         "status": ConversationStatus.PENDING,
     }
+    if body.visitor_token and not (c and c.external_id):
+        out["visitor_token"] = body.visitor_token  # accepted above: the widget keeps it
+    elif anonymous:  # the widget keeps it, so the next visit is the same visitor
+        out["visitor_token"] = visitor_token(rt.settings.secret_key, customer_id_of_new)
+    return out
+
+
+def returning_visitor(s: Any, secret: str, token: str) -> Any:
+    """The customer a visitor token names (following a verified merge); 403 for a forged or unknown token."""
+    from crm.identity import resolve_visitor
+
+    customer_id = visitor_from_token(secret, token)
+    customer = resolve_visitor(s, customer_id) if customer_id else None
+    if customer is None or (customer.id == customer_id and customer.external_id is not None):
+        # A signed-in customer is recognised only with the company's identity_hash; a visitor token names a
+        # visitor, or the customer that visitor proved to be (a code or answer, on this browser).
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "visitor token could not be verified")
+    return customer
 
 
 @router.get("/{conversation_id}", summary="Read a conversation: state, owner and messages")
@@ -200,7 +223,7 @@ async def stream(websocket: WebSocket, conversation_id: str, token: str = "") ->
 
     async def pump() -> None:
         async for event in rt.bus.stream(wanted):
-            await websocket.send_json(event.as_json())
+            await websocket.send_json(customer_event(event))
 
     task = asyncio.create_task(pump())
     try:
