@@ -93,14 +93,26 @@ def pg_db(pg_session_db: Database) -> Database:
 
 
 @pytest.fixture(scope="session")
-def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def product_mail() -> Iterator[Any]:
+    """A real SMTP server (aiosmtpd) the product sends its email to; tests read what it delivered."""
+    from tests.outbound.servers import smtp_sink
+
+    with smtp_sink() as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def product(tmp_path_factory: pytest.TempPathFactory, product_mail: Any) -> Iterator[Any]:
     """The real product (`firstline run`: real Rasa, model, database), started once for e2e and browser tests."""
     import httpx
 
     from firstline import launch
 
+    mail_env = {"FIRSTLINE_OUTBOUND_SMTP_HOST": product_mail.host,
+                "FIRSTLINE_OUTBOUND_SMTP_PORT": str(product_mail.port),
+                "FIRSTLINE_OUTBOUND_SMTP_SENDER": "Tidewater Fibre <help@tidewaterfibre.example>"}
     try:
-        started = launch.start(tmp_path_factory.mktemp("product"), secret="e2e-secret")
+        started = launch.start(tmp_path_factory.mktemp("product"), secret="e2e-secret", env=mail_env)
     except launch.LaunchError as exc:
         pytest.fail(str(exc))
     yield started

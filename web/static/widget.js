@@ -10,6 +10,7 @@
   var identityHash = script && script.getAttribute("data-identity-hash");
   var customerName = script && script.getAttribute("data-customer-name");
   var storeKey = "firstline:conversation:" + (customerId || "visitor");
+  var visitorKey = "firstline:visitor";  // a returning anonymous visitor stays the same visitor (issue 10)
   var state = load() || null;
   var seen = {};
   var lastId = 0;
@@ -107,10 +108,16 @@
     if (state && state.id) return Promise.resolve(state);
     var body = {};
     if (customerId) body.customer = { external_id: customerId, identity_hash: identityHash, name: customerName };
+    else if (localStorage.getItem(visitorKey)) body.visitor_token = localStorage.getItem(visitorKey);
     return api("POST", "/api/conversations", body).then(function (data) {
       state = { id: data.conversation_id, token: data.token };
+      if (data.visitor_token) localStorage.setItem(visitorKey, data.visitor_token);
       save(); connect();
       return state;
+    }, function (err) {
+      // A visitor token the server no longer accepts: start afresh as a new visitor.
+      if (err.status === 403 && body.visitor_token) { localStorage.removeItem(visitorKey); return ensureConversation(); }
+      throw err;
     });
   }
 
