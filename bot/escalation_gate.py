@@ -10,6 +10,12 @@ from bot.runtime import Runtime
 from crm import store
 
 
+def is_verification_turn(turn: Any) -> bool:
+    """True when the bot answered this turn only with identity-verification replies."""
+    kinds = turn.bot_reply_kinds
+    return bool(kinds) and all(k.startswith("verif") for k in kinds)
+
+
 class Gate:
     def __init__(self, rt: Runtime, settings: Any = None) -> None:
         from escalation import EscalationSettings
@@ -25,6 +31,9 @@ class Gate:
         turns = turns_from_messages(since_bot_resumed(store.list_messages(session, conversation_id)))
         if not turns:
             return None
+        # Typing a code or an email to prove who you are is not asking a question: a second try at a code
+        # is no "rephrase loop", and it must not count towards one later (issue 10).
+        turns = [t for t in turns[:-1] if not is_verification_turn(t)] + turns[-1:]
         customer = CustomerFacts(
             vip=conv.customer.vip,
             open_cases=len(store.open_cases(session, conv.customer_id)),

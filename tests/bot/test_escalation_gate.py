@@ -75,3 +75,25 @@ def test_gate_handoff_notices_are_not_bot_answers(settings: CoreSettings, db: Da
     say(db, cid, Sender.CUSTOMER, "why is my bill higher this month", CONFIDENT)
     decision = check(gate, db, cid)
     assert (decision.handoff, decision.trigger) == (True, "rephrase_loop")
+
+
+CODE = {"intent": {"name": "enter_code", "confidence": 0.9},
+        "intent_ranking": [{"name": "enter_code", "confidence": 0.9}],
+        "sentiment": {"compound": 0.0, "frustration": 0.0}}
+
+
+def test_gate_a_second_try_at_a_code_is_no_rephrase_loop(settings: CoreSettings, db: Database) -> None:
+    gate, cid = make_gate(settings, db)
+    say(db, cid, Sender.CUSTOMER, "123457", CODE)
+    say(db, cid, Sender.BOT, "That doesn't match what we have. You have 2 more tries.", kind="verify_wrong")
+    say(db, cid, Sender.CUSTOMER, "123457", CODE)
+    assert not check(gate, db, cid).handoff
+
+
+def test_gate_a_repeated_real_question_is_still_a_rephrase_loop(settings: CoreSettings, db: Database) -> None:
+    gate, cid = make_gate(settings, db)
+    say(db, cid, Sender.CUSTOMER, "why is my bill so high", CONFIDENT)
+    say(db, cid, Sender.BOT, "Your discount ended.", kind="kb_answer")
+    say(db, cid, Sender.CUSTOMER, "why is my bill so high", CONFIDENT)
+    decision = check(gate, db, cid)
+    assert (decision.handoff, decision.trigger) == (True, "rephrase_loop")
