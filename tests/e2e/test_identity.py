@@ -9,6 +9,7 @@ import json
 import re
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -84,6 +85,15 @@ def test_anonymous_visitor_claims_email_verifies_with_the_mailed_code_and_hears_
         assert "Case CS-10423 (Intermittent drop-outs every evening) is open." in text, text
         assert "Tom Okafor" in text  # the last thing a person wrote on it
         assert "street cabinet" not in text and "Line monitoring" not in text  # the case's internal notes
+
+        # The question asked, answered from the records (not the whole case read out again).
+        visit = bot_text(say(c, cid, auth, "when is the technician coming?"))
+        if datetime.now(UTC) < datetime(2026, 12, 4, 12, 0, tzinfo=UTC):  # the demo tenant's booked visit
+            assert visit == ("Yes: an engineer visit is booked for case CS-10423 on Friday 4 December, 08:00 "
+                             "(UK time). The engineer will arrive between 08:00 and 12:00."), visit
+        else:
+            assert visit.startswith("There's no engineer visit booked on your account"), visit
+        assert bot_text(say(c, cid, auth, "what's my account number?")) == "Your account number is TW20418833."
 
         # The next visit from this browser is Ana again, without asking.
         cid2, _, again = start(c, visitor_token=visitor_token)
