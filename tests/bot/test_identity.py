@@ -166,3 +166,13 @@ def test_send_code_delivers_through_real_smtp_and_records_the_delivery(db: Datab
     with db.session() as s:
         row = s.get(VerificationChallenge, code.challenge_id)
         assert row is not None and row.delivery["ok"] is True and row.delivery["channel"] == "email"
+
+
+def test_claim_unknown_account_number_gets_the_same_reply_and_no_code(db: Database) -> None:
+    cid, _ = setup(db)
+    known = claim(db, cid, [{"entity": "account_number", "value": "TW20418833"}], "my account number is TW20418833")
+    unknown = claim(db, cid, [{"entity": "account_number", "value": "TW99999999"}], "my account number is TW99999999")
+    assert known.reply.text == unknown.reply.text
+    assert known.reply.text.startswith("Thanks. If that account number is on our records, I've sent a 6-digit code "
+                                       "to the email address on that account.")
+    assert known.code is not None and unknown.code is None
