@@ -176,3 +176,23 @@ def test_claim_unknown_account_number_gets_the_same_reply_and_no_code(db: Databa
     assert known.reply.text.startswith("Thanks. If that account number is on our records, I've sent a 6-digit code "
                                        "to the email address on that account.")
     assert known.code is not None and unknown.code is None
+
+
+def test_send_code_by_sms_posts_a_signed_webhook_to_the_gateway(db: Database) -> None:
+    from outbound import WebhookSender
+    from tests.outbound.servers import http_sink
+
+    cid, _ = setup(db)
+    with db.session() as s:
+        out = identity.claim(s, cid, [{"entity": "phone", "value": "07700 900123"}], "my number is 07700 900123",
+                             secret="k", settings=S, sms=True, now=NOW)
+    assert out.code is not None and out.code.channel == "sms"
+    assert out.reply.text.startswith("Thanks. If that phone number is on our records, I've sent a 6-digit code to "
+                                     "that number by text.")
+    with http_sink("gateway-secret") as sink:
+        ch = identity.Channels(None, WebhookSender(sink.url, "gateway-secret", sleep=lambda _: None), S)
+        identity.send_code(db, ch, out.code, run=lambda fn: fn())
+    [request] = sink.requests
+    assert request.signature_ok and request.headers["x-firstline-event"] == "verification.code"
+    assert request.json()["data"] == {"to": "+44 7700 900123", "text": f"Your Tidewater Fibre code is {out.code.code}. "
+                                      "It expires in 10 min."}
