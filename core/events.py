@@ -40,6 +40,11 @@ class events:  # noqa: N801 - a namespace of constants, read as events.MESSAGE_C
     ANSWER_RATED = "answer.rated"  # "Did this help?"
     AGENT_STATUS_CHANGED = "agent.status_changed"
     ARTICLE_CHANGED = "article.changed"
+    # Promises and their follow-up (issue 10, i10-followup)
+    CASE_PROMISED = "case.promised"  # a case got a promise (owner, due time): the scheduler plans it
+    CASE_REMINDER_DUE = "case.reminder_due"  # the owner is reminded in the console before the due time
+    CASE_OVERDUE = "case.overdue"  # due with no update from a person: the team lead is alerted
+    FOLLOWUP_ATTEMPTED = "followup.attempted"  # one attempt recorded on a case (channel, outcome)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ Imports only core.
 """
 
 from crm import store
+from crm.followups import AttemptKind, FollowUpAttempt, Outcome, TeamLead
 from crm.models import (
     Agent,
     Case,
@@ -22,6 +23,10 @@ from crm.store import NotFound
 
 __all__ = [
     "Agent",
+    "AttemptKind",
+    "FollowUpAttempt",
+    "Outcome",
+    "TeamLead",
     "Case",
     "Conversation",
     "ConversationStatus",
