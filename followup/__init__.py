@@ -14,7 +14,7 @@ from followup.promises import (
     post_update,
     team_lead,
 )
-from followup.scheduler import PromiseScheduler
+from followup.scheduler import PromiseScheduler, start_followups
 from followup.service import FollowUps
 from followup.settings import FollowUpSettings
 
@@ -30,5 +30,6 @@ __all__ = [
     "make_promise",
     "person_updated_since",
     "post_update",
+    "start_followups",
     "team_lead",
 ]

@@ -129,8 +129,6 @@ def adopt_after_hours(session: Session, bus: EventBus, case_number: str, now: da
     case.promise_kind = PromiseKind.AFTER_HOURS
     case.promise_text = "A person from our team will get back to you about what you told us."
     _bump(case, now)
-    if case.contact_method is None:
-        case.contact_method = "chat"
     session.flush()
     announce(session, bus, case)
     return case
@@ -156,7 +154,8 @@ def attempt(session: Session, bus: EventBus, case: Case, **fields: Any) -> Follo
     session.add(row)
     session.flush()
     bus.emit_after_commit(session, events.FOLLOWUP_ATTEMPTED, case.conversation_id, case_number=case.number,
-                          attempt_id=row.id, kind=row.kind, channel=row.channel, outcome=row.outcome, retry=row.retry_no,
+                          attempt_id=row.id, kind=row.kind, channel=row.channel, outcome=row.outcome,
+                          retry=row.retry_no,
                           agent_id=row.agent_id if row.channel == "console" else case.assigned_agent_id)
     return row
 

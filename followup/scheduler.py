@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -47,7 +48,7 @@ class PromiseScheduler:
 
         self.service, self.run_jobs = service, run_jobs
         self._sched = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=db.engine, tablename=JOB_TABLE),
+            jobstores={"default": SQLAlchemyJobStore(engine=_jobs_engine(db), tablename=JOB_TABLE),
                        "local": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(4)},
             # Run a job however late (the app was down at its time), once, even if several runs were missed.
@@ -55,17 +56,20 @@ class PromiseScheduler:
             timezone=UTC,
         )
         self._done: dict[str, threading.Event] = {}
+        self._running = 0
         self._lock = threading.Lock()
+        self.lock: Any = None  # the runner lock, released at shutdown
         service.plan_delivery = self.deliver_at
 
     # -- life cycle -------------------------------------------------------------------------------
 
     def start(self) -> None:
-        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
+        from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
 
         global _service
         _service = self.service
         self._sched.add_listener(self._finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+        self._sched.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self._sched.start(paused=not self.run_jobs)
         if self.run_jobs:
             # Jobs another process stored wake this one within a minute (it runs them for everyone).
@@ -78,6 +82,8 @@ class PromiseScheduler:
             self._sched.shutdown(wait=True)
         if _service is self.service:
             _service = None
+        if self.lock is not None:
+            self.lock.release()
 
     def register(self, bus: EventBus) -> None:
         """Subscribe to the events that create or change promises."""
@@ -146,16 +152,68 @@ class PromiseScheduler:
         for done in waits:
             if not done.wait(timeout):
                 raise TimeoutError("a follow-up job did not finish in time")
+        self.drain(timeout)
         return [j.id for j in due]
+
+    def drain(self, timeout: float = 15.0) -> None:
+        """Wait until no job is running and none is due by the real clock (e.g. deliveries a step queued)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                busy = self._running > 0
+            now = datetime.now(UTC)
+            if not busy and not any(j.next_run_time and j.next_run_time <= now
+                                    for j in self._sched.get_jobs(jobstore="default")):
+                return
+            time.sleep(0.02)
+        raise TimeoutError("follow-up jobs were still running")
+
+    def _submitted(self, event: Any) -> None:
+        with self._lock:
+            self._running += 1
 
     def _finished(self, event: Any) -> None:
         if getattr(event, "exception", None) is not None:
             log.error("follow-up job %s failed: %s", event.job_id, event.exception)
         with self._lock:
+            self._running -= 1
             done = self._done.pop(event.job_id, None)
         if done is not None:
             done.set()
 
 
+def _jobs_engine(db: Database) -> Any:
+    """An engine of its own on the same database, without a pool.
+
+    The job store disposes its engine at shutdown (the app's must live on), and its scheduler thread
+    may still be reading then: with no pool, no connection outlives the query that opened it.
+    """
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    args = {"check_same_thread": False, "timeout": 30} if db.is_sqlite else {}
+    return create_engine(db.url, poolclass=NullPool, connect_args=args)
+
+
 def _noop() -> None:
     """Wake the scheduler so it reads the shared job store again."""
+
+
+def start_followups(db: Database, bus: EventBus, *, mailer: Any = None, clock: Any = utcnow,
+                    settings: Any = None) -> PromiseScheduler:
+    """Build the follow-up steps and a started scheduler subscribed to bus.
+
+    Only the process that wins the runner lock runs jobs; every process stores them.
+    """
+    from followup.runner_lock import RunnerLock
+    from followup.settings import FollowUpSettings
+
+    s = settings or FollowUpSettings()
+    service = FollowUps(db, bus, mailer=mailer, clock=clock, settings=s)
+    lock = RunnerLock(db)
+    runs = s.run_jobs and lock.acquire()
+    sched = PromiseScheduler(service, db, run_jobs=runs)
+    sched.lock = lock
+    sched.register(bus)
+    sched.start()
+    return sched
