@@ -42,6 +42,11 @@ class events:  # noqa: N801 - a namespace of constants, read as events.MESSAGE_C
     ARTICLE_CHANGED = "article.changed"
     # identity (issue 10)
     CUSTOMER_VERIFIED = "customer.verified"  # a visitor proved who they are and was merged into the customer
+    # Promises and their follow-up (issue 10, i10-followup)
+    CASE_PROMISED = "case.promised"  # a case got a promise (owner, due time): the scheduler plans it
+    CASE_REMINDER_DUE = "case.reminder_due"  # the owner is reminded in the console before the due time
+    CASE_OVERDUE = "case.overdue"  # due with no update from a person: the team lead is alerted
+    FOLLOWUP_ATTEMPTED = "followup.attempted"  # one attempt recorded on a case (channel, outcome)
 
 
 @dataclass(frozen=True)

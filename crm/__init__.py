@@ -4,6 +4,7 @@ Imports only core.
 """
 
 from crm import store
+from crm.followups import AttemptKind, FollowUpAttempt, Outcome, TeamLead
 from crm.models import (
     Agent,
     Case,
@@ -23,6 +24,10 @@ from crm.verification_models import VerificationAttempt, VerificationChallenge
 
 __all__ = [
     "Agent",
+    "AttemptKind",
+    "FollowUpAttempt",
+    "Outcome",
+    "TeamLead",
     "Case",
     "Conversation",
     "ConversationStatus",

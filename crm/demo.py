@@ -90,7 +90,19 @@ def load_tenant(session: Session, path: Path, agent_password: str | None = None)
                              promised_by=_dt(case.get("promised_by")), created_at=_dt(case.get("opened"))))
         created["customers"].append(customer.external_id)
     session.flush()
+    load_team_leads(session, data.get("team_leads") or {}, agents)
     return created
+
+
+def load_team_leads(session: Session, leads: dict[str, str], agents: dict[str, Agent]) -> None:
+    """Record who leads each team ("*": everyone without a lead of their own), unless already set."""
+    from crm.followups import TeamLead
+
+    for team, username in leads.items():
+        lead = agents.get(username)
+        if lead is not None and session.get(TeamLead, team) is None:
+            session.add(TeamLead(team=team, agent_id=lead.id))
+    session.flush()
 
 
 def has_admin(session: Session) -> bool:

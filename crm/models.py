@@ -151,6 +151,13 @@ class Case(Base):
     assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Follow-up of the promise (issue 10): assigned_agent_id owns it, promised_by is due, contact_method
+    # the customer's route. promise_text is written for the customer; notes above stay internal.
+    promise_kind: Mapped[str | None] = mapped_column(String(32))  # after_hours | agent | technician
+    promise_text: Mapped[str | None] = mapped_column(Text)
+    promised_at: Mapped[datetime | None] = mapped_column()  # a person's update after this keeps the promise
+    promise_version: Mapped[int] = mapped_column(Integer, default=0)  # bumped on every new promise
+    followup_stage: Mapped[str] = mapped_column(String(16), default="")  # "" | promised | reminded | due_done
 
 
 class Handoff(Base):

@@ -37,6 +37,8 @@ def create_app(
         install_runtime(app, rt)
         yield
         set_runtime(None)
+        if "followups" in rt.extras:  # the follow-up scheduler (issue 10)
+            rt.extras["followups"].shutdown()
         close = getattr(rt.dialogue, "close", None)
         if close:
             close()

@@ -106,4 +106,16 @@ def build_runtime(
     gate = Gate(rt)
     register_escalation(bus, db, gate.settings)
     rt.extras["escalation_gate"] = gate
+    start_promise_followups(rt)
     return rt
+
+
+def start_promise_followups(rt: Runtime) -> None:
+    """Start the persistent follow-up scheduler (issue 10); the app's shutdown stops it."""
+    from followup import FollowUpSettings, start_followups
+    from outbound import OutboundSettings, mailer_from
+
+    settings = FollowUpSettings()
+    if settings.enabled:
+        rt.extras["followups"] = start_followups(rt.db, rt.bus, mailer=mailer_from(OutboundSettings()),
+                                                 settings=settings)
