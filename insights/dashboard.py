@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from core.db import utcnow
 from crm import Agent, Conversation, ConversationStatus, Handoff, Message, Sender
-from insights.sql import bucket, percentile, seconds_between
+from insights.sql import bucket, json_flag, json_text, percentile, seconds_between
 
 GRANULARITIES = ("day", "hour")
 MAX_DAYS = {"day": 366, "hour": 31}  # an hourly chart of a year would be 8,760 unreadable bars
@@ -200,11 +200,11 @@ def csat(session: Session, period: Period) -> Figure:
 
 def answer_helpfulness(session: Session, period: Period) -> Figure:
     b = bucket(Message.created_at, period.granularity)
-    verdict = Message.meta["helpful"].as_boolean()
+    verdict = json_flag(Message.meta, "helpful")
     rows = session.execute(
-        select(b, func.count(), func.count(verdict), func.sum(case((verdict, 1), else_=0)))
-        .where(period.within(Message.created_at), Message.sender == Sender.BOT,
-               Message.meta["kind"].as_string() == "kb_answer")
+        select(b, func.count(), func.count(verdict), func.sum(verdict))
+        .where(json_text(Message.meta, "kind") == "kb_answer", period.within(Message.created_at),
+               Message.sender == Sender.BOT)
         .group_by(b)
     ).all()
     data = _per_bucket(period, rows, 3)
@@ -258,8 +258,8 @@ def top_unanswered(session: Session, period: Period) -> Figure:
     rows = session.execute(
         select(func.min(question.text), n)
         .select_from(failed).join(question, question.id == asked)
-        .where(period.within(failed.created_at), failed.sender == Sender.BOT,
-               failed.meta["kind"].as_string().in_(FAILED_ANSWER_KINDS))
+        .where(json_text(failed.meta, "kind").in_(FAILED_ANSWER_KINDS), period.within(failed.created_at),
+               failed.sender == Sender.BOT)
         .group_by(key).order_by(n.desc(), key).limit(TOP_N)
     ).all()
     return Figure("unanswered", "Top unanswered questions",
