@@ -217,8 +217,9 @@ def answer_helpfulness(session: Session, period: Period) -> Figure:
 
 def sentiment(session: Session, period: Period) -> Figure:
     b = bucket(Message.created_at, period.granularity)
+    negative = func.sum(case((Message.sentiment <= NEGATIVE, 1), else_=0))
     rows = session.execute(
-        select(b, func.count(), func.avg(Message.sentiment), func.sum(case((Message.sentiment <= NEGATIVE, 1), else_=0)))
+        select(b, func.count(), func.avg(Message.sentiment), negative)
         .where(period.within(Message.created_at), Message.sender == Sender.CUSTOMER, Message.sentiment.is_not(None))
         .group_by(b)
     ).all()

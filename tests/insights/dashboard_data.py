@@ -42,8 +42,11 @@ def handoff(s: Session, conv: Conversation, trigger: str, when: datetime, accept
 
 def seed(s: Session) -> dict[str, Any]:
     """Two days of chats (2026-03-01 and 02) and one before them that no figure may count."""
-    maria = factories.agent(s, "maria", display_name="Maria Lopez")
-    factories.agent(s, "tom", display_name="Tom Reed", status="offline")
+    from crm import store
+
+    maria = store.agent_by_username(s, "maria") or factories.agent(s, "maria", display_name="Maria Lopez")
+    if store.agent_by_username(s, "tom") is None:
+        factories.agent(s, "tom", display_name="Tom Reed", status="offline")
     C, B, A = Sender.CUSTOMER, Sender.BOT, Sender.AGENT  # noqa: N806
 
     c1 = chat(s, at(DAY1, 8), rating=5, status=ConversationStatus.RESOLVED)
