@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import sys
 from html import escape
 from typing import Any
 
@@ -12,6 +13,15 @@ from insights.dashboard import Figure
 # Colour-blind-safe (Okabe-Ito) with enough contrast on white for lines and bars.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442", "#999999")
 LABEL_CHARS = 48  # customer questions can be long; the table beside the chart shows them whole
+
+
+def _pygal() -> Any:
+    import pygal
+
+    # pygal appends a legacy import hook (for its map plugins, unused here) that has no find_spec: every
+    # import any library later fails to find then raises an ImportWarning. Take it out again.
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
+    return pygal
 
 
 def _style() -> Any:
@@ -24,7 +34,7 @@ def _style() -> Any:
 
 
 def _chart(fig: Figure) -> Any:
-    import pygal
+    pygal = _pygal()
 
     kinds = {"line": pygal.Line, "bar": pygal.Bar, "stacked": pygal.StackedBar, "hbar": pygal.HorizontalBar}
     labels = [str(r[0]) for r in fig.rows]

@@ -57,6 +57,9 @@ def create_app(
         max_age=12 * 3600,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=64 * 1024)
+    from web.metrics import install as install_metrics
+
+    install_metrics(app)  # outermost: times every request, under its route template
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
@@ -88,6 +91,9 @@ def install_runtime(app: FastAPI, rt: Runtime) -> None:
 
     set_runtime(rt)
     app.state.runtime = rt
+    from web.metrics import subscribe as count_metrics
+
+    count_metrics(rt.bus)
     gate = rt.extras["escalation_gate"]
     app.state.loop = ConversationLoop(rt, gate)
     app.state.feedback = lambda rt_, cid, mid, helpful: record_feedback(rt_, gate, cid, mid, helpful)
