@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
+from core.metrics import RASA_FAILURES, RASA_REQUEST_SECONDS
+
 
 class DialogueUnavailable(RuntimeError):
-    """Rasa did not answer in time (or at all); the reason says which."""
+    """Rasa did not answer in time (or at all); the message says why, reason names the kind for metrics."""
+
+    def __init__(self, message: str, reason: str = "bad_reply") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -48,19 +55,29 @@ class RasaClient:
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
 
     def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[BotReply]:
+        started = time.perf_counter()
+        try:
+            return self._send(sender_id, text, metadata)
+        except DialogueUnavailable as exc:
+            RASA_FAILURES.labels(exc.reason).inc()
+            raise
+        finally:
+            RASA_REQUEST_SECONDS.observe(time.perf_counter() - started)
+
+    def _send(self, sender_id: str, text: str, metadata: dict[str, Any] | None) -> list[BotReply]:
         body = {"sender": sender_id, "message": text, "metadata": metadata or {}}
         try:
             resp = self._client.post("/webhooks/rest/webhook", json=body)
         except httpx.TimeoutException as exc:
-            raise DialogueUnavailable(f"Rasa did not answer within {self._client.timeout.read}s") from exc
+            raise DialogueUnavailable(f"Rasa did not answer within {self._client.timeout.read}s", "timeout") from exc
         except httpx.HTTPError as exc:
-            raise DialogueUnavailable(f"Rasa unreachable: {exc.__class__.__name__}") from exc
+            raise DialogueUnavailable(f"Rasa unreachable: {exc.__class__.__name__}", "unreachable") from exc
         if resp.status_code != 200:
-            raise DialogueUnavailable(f"Rasa answered HTTP {resp.status_code}")
+            raise DialogueUnavailable(f"Rasa answered HTTP {resp.status_code}", "http_status")
         try:
             return replies_from_rest(resp.json())
         except ValueError as exc:
-            raise DialogueUnavailable("Rasa sent a reply that is not JSON") from exc
+            raise DialogueUnavailable("Rasa sent a reply that is not JSON", "bad_reply") from exc
 
     def healthy(self) -> bool:
         try:

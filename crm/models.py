@@ -185,3 +185,12 @@ class EventRecord(Base):
     conversation_id: Mapped[str | None] = mapped_column(String(32), index=True)
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# Indexes for the experience dashboard (issue 11, migration 0005): each figure reads a date range from
+# an index holding the columns it needs. The migration also adds ix_messages_kind_created on
+# meta's "kind", an expression each database spells its own way.
+Index("ix_conversations_created", Conversation.created_at, Conversation.rating, Conversation.id)
+Index("ix_messages_sender_created", Message.sender, Message.created_at, Message.intent, Message.sentiment)
+Index("ix_messages_conversation_sender", Message.conversation_id, Message.sender, Message.created_at)
+Index("ix_handoffs_created", Handoff.created_at, Handoff.trigger)

@@ -59,6 +59,9 @@ def create_app(
         max_age=12 * 3600,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=64 * 1024)
+    from web.metrics import install as install_metrics
+
+    install_metrics(app)  # outermost: times every request, under its route template
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:
@@ -68,7 +71,7 @@ def create_app(
     async def not_found(request: Request, exc: LookupError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
-    from web.routes import admin, console, customer, health, pages, rasa_bridge, staff
+    from web.routes import admin, console, customer, dashboard, health, pages, rasa_bridge, staff
 
     app.include_router(customer.router)
     app.include_router(rasa_bridge.router)
@@ -76,6 +79,7 @@ def create_app(
     app.include_router(staff.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    app.include_router(dashboard.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
@@ -89,6 +93,9 @@ def install_runtime(app: FastAPI, rt: Runtime) -> None:
 
     set_runtime(rt)
     app.state.runtime = rt
+    from web.metrics import subscribe as count_metrics
+
+    count_metrics(rt.bus)
     gate = rt.extras["escalation_gate"]
     app.state.loop = ConversationLoop(rt, gate)
     app.state.feedback = lambda rt_, cid, mid, helpful: record_feedback(rt_, gate, cid, mid, helpful)

@@ -157,6 +157,12 @@ class NLUService:
 
     def parse(self, text: str) -> dict[str, Any]:
         """Return Rasa's parse format plus out_of_scope, ambiguous, sentiment, flags and model (thread-safe)."""
+        from core.metrics import NLU_PARSE_SECONDS
+
+        with NLU_PARSE_SECONDS.time():
+            return self._parse_cached(text)
+
+    def _parse_cached(self, text: str) -> dict[str, Any]:
         with self._lock:
             hit = self._cache.get(text)
             if hit is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, WebSocket, WebSocketDisconnect, status
@@ -13,6 +14,7 @@ from bot.runtime import Runtime
 from core.events import events
 from crm import Agent, ConversationStatus, Sender, store
 from web.customer_events import customer_event
+from web.metrics import observe_turn
 from web.security import conversation_from_token, conversation_token, identity_ok, visitor_from_token, visitor_token
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -152,11 +154,13 @@ def post_message(
 ) -> dict[str, Any]:
     rt = runtime(request)
     loop = request.app.state.loop
+    started = time.perf_counter()
     try:
         result = loop.handle(conversation_id, body.text, client_id=body.client_id)
     except InvalidMessage as exc:
         code = 413 if exc.code == "too_long" else 422
         raise HTTPException(code, {"code": exc.code, "message": exc.message}) from exc
+    observe_turn(result, time.perf_counter() - started)
     view = conversation_view(rt, conversation_id, after=result.messages[0].id - 1 if result.messages else 0)
     return {
         "status": view["status"],
