@@ -40,6 +40,13 @@ class events:  # noqa: N801 - a namespace of constants, read as events.MESSAGE_C
     ANSWER_RATED = "answer.rated"  # "Did this help?"
     AGENT_STATUS_CHANGED = "agent.status_changed"
     ARTICLE_CHANGED = "article.changed"
+    # Surge watch and public channel (issue 11)
+    SURGE_STARTED = "surge.started"  # one alert per storm: the intents, counts, baselines and samples
+    SURGE_UPDATED = "surge.updated"  # drivers or counts changed while it lasts
+    SURGE_ENDED = "surge.ended"  # volume is back to normal
+    NOTICE_CHANGED = "notice.changed"  # an admin wrote or cleared the surge notice
+    POST_RECEIVED = "post.received"  # a public post became a conversation
+    DELIVERY_UPDATED = "delivery.updated"  # an agent's reply on an outbound channel was delivered, or failed
 
 
 @dataclass(frozen=True)
