@@ -14,8 +14,8 @@ from core.db import utcnow
 from core.events import EventBus, events
 from crm import Agent, Case, Conversation, ConversationStatus, Handoff, Message, Sender, store
 from escalation.cases import open_case, say
-from escalation.packet import build_packet
 from escalation.pace import observed_pace
+from escalation.packet import build_packet
 from escalation.queue import chats_ahead, expected_wait, open_count, queued_for
 from escalation.routing import available, choose_agent
 from escalation.settings import EscalationSettings

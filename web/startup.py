@@ -106,4 +106,7 @@ def build_runtime(
     gate = Gate(rt)
     register_escalation(bus, db, gate.settings)
     rt.extras["escalation_gate"] = gate
+    from web.surge import install as install_issue11
+
+    install_issue11(rt)  # surge watch, surge notice, public channel replies
     return rt
