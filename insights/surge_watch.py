@@ -51,11 +51,12 @@ class SurgeWatch:
         now = self.clock()
         with self.db.session() as s:
             restored = open_alert(s, self.s)
+            replay_window(s, self.detector, now, self.s)  # transitions while replaying are not news
+        if restored is not None:
+            # Still the same storm: the first tick re-counts it against the replayed window, or ends it.
             self.detector.restore(restored)
-            replay_window(s, self.detector, now, self.s)
-        active = self.detector.active
-        if active is not None and (restored is None or active.id != restored.id):
-            self._announce(Transition("started", active))
+        elif self.detector.active is not None:
+            self._announce(Transition("started", self.detector.active))
         self.bus.on(events.MESSAGE_CREATED, self.on_message)
         self.bus.on(events.CONVERSATION_QUEUED, self.on_handoff)
         if ticker and self.s.tick_seconds > 0:
