@@ -31,7 +31,8 @@ def expected_wait(agent: Agent, position: int, open_count: int, s: EscalationSet
     """
     pace = pace or Pace(s.seconds_per_queued_chat, 0, False)
     ahead = chats_ahead(agent, position, open_count)
-    return pace.reaction_seconds if ahead == 0 else ahead * pace.seconds_per_chat
+    # Never less than a free seat waits: a later place in the queue is never promised sooner.
+    return pace.reaction_seconds if ahead == 0 else max(pace.reaction_seconds, ahead * pace.seconds_per_chat)
 
 
 def chats_ahead(agent: Agent, position: int, open_count: int) -> int:
