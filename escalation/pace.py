@@ -37,10 +37,16 @@ def observed_pace(session: Session, s: EscalationSettings, now: datetime) -> Pac
         .where(Handoff.accepted_at.is_not(None), Handoff.queued_behind.is_not(None),
                Handoff.accepted_at >= now - timedelta(minutes=s.pace_lookback_minutes), Handoff.accepted_at <= now)
     ).all()
-    per_chat, reaction = [], []
+    per_chat: list[float] = []
+    reaction: list[float] = []
     for created, accepted, behind in rows:
+        if accepted is None or behind is None:  # excluded by the query; says so to the type checker
+            continue
         waited = max(0.0, (accepted - created).total_seconds())
-        (per_chat.append(waited / behind) if behind > 0 else reaction.append(waited))
+        if behind > 0:
+            per_chat.append(waited / behind)
+        else:
+            reaction.append(waited)
     enough = s.pace_min_samples
     per = int(statistics.median(per_chat)) if len(per_chat) >= enough else s.seconds_per_queued_chat
     react = int(statistics.median(reaction)) if len(reaction) >= enough else 0

@@ -92,15 +92,29 @@ def pg_db(pg_session_db: Database) -> Database:
     return pg_session_db
 
 
+PUBLIC_CHANNEL_SECRET = "e2e-public-channel-secret"
+
+
 @pytest.fixture(scope="session")
-def product(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def public_reply_sink() -> Iterator[Any]:
+    """A real HTTP server the product posts agents' public-channel replies to (checks their signature)."""
+    from tests.outbound.servers import http_sink
+
+    with http_sink(PUBLIC_CHANNEL_SECRET) as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def product(tmp_path_factory: pytest.TempPathFactory, public_reply_sink: Any) -> Iterator[Any]:
     """The real product (`firstline run`: real Rasa, model, database), started once for e2e and browser tests."""
     import httpx
 
     from firstline import launch
 
+    env = {"FIRSTLINE_CHANNELS_PUBLIC_SECRET": PUBLIC_CHANNEL_SECRET,
+           "FIRSTLINE_CHANNELS_PUBLIC_REPLY_URL": public_reply_sink.url}
     try:
-        started = launch.start(tmp_path_factory.mktemp("product"), secret="e2e-secret")
+        started = launch.start(tmp_path_factory.mktemp("product"), secret="e2e-secret", env=env)
     except launch.LaunchError as exc:
         pytest.fail(str(exc))
     yield started

@@ -88,7 +88,8 @@ def test_same_post_id_twice_is_stored_once(public_client: TestClient, db: Databa
     (b"{not json", "auto", 400, "the body is not valid JSON"),
     (b"[1, 2]", "auto", 422, "the body must be a JSON object"),
     (post_body(text="   "), "auto", 422, "the post is malformed: text: String should have at least 1 character"),
-    (post_body(url="javascript:alert(1)"), "auto", 422, "the post is malformed: url: Value error, must be an http(s) URL"),
+    (post_body(url="javascript:alert(1)"), "auto", 422,
+     "the post is malformed: url: Value error, must be an http(s) URL"),
     (post_body(author_handle="<script>"), "auto", 422, "the post is malformed: author_handle"),
     (post_body(follower_count=-5), "auto", 422, "the post is malformed: follower_count"),
     (post_body(posted_at=None), "auto", 422, "the post is malformed: posted_at: Field required"),
@@ -139,7 +140,8 @@ def test_agent_reply_on_a_public_conversation_is_posted_back_signed(public_clien
                                                                     reply_sink: HttpSink) -> None:
     cid = send(public_client, post_body()).json()["conversation_id"]
     seen: list[dict] = []
-    public_client.app.state.runtime.bus.on("delivery.updated", lambda e: seen.append(e.data))  # type: ignore[attr-defined]
+    bus = public_client.app.state.runtime.bus  # type: ignore[attr-defined]
+    bus.on("delivery.updated", lambda e: seen.append(e.data))
     mid = reply_as_maria(public_client, cid, "So sorry, Anna. I've asked the crew to update you now; DM us your booking.")
     state = wait_for_delivery(db, mid)
     assert (state["state"], state["error"], state["attempts"]) == ("delivered", None, 1)
@@ -161,8 +163,8 @@ def test_failed_reply_delivery_is_recorded_and_shown_to_the_agent(public_client:
     cid = send(public_client, post_body()).json()["conversation_id"]
     rt = public_client.app.state.runtime  # type: ignore[attr-defined]
     dead = WebhookSender(f"http://127.0.0.1:{free_port()}/gone", SECRET, attempts=2, sleep=lambda s: None)
-    rt.extras["reply_dispatcher"].connectors["public"] = PublicReplyConnector(ChannelsSettings(_env_file=None),  # type: ignore[call-arg]
-                                                                              sender=dead)
+    no_settings = ChannelsSettings(_env_file=None)  # type: ignore[call-arg]
+    rt.extras["reply_dispatcher"].connectors["public"] = PublicReplyConnector(no_settings, sender=dead)
     mid = reply_as_maria(public_client, cid, "We're on it.")
     state = wait_for_delivery(db, mid)
     assert (state["state"], state["attempts"]) == ("failed", 2)

@@ -18,7 +18,7 @@ ASKED = Decision(True, "asked_for_human", "Customer asked for a person: 'agent p
 
 def past_handoffs(db: Database, n: int, waited: timedelta, behind: int, ago: timedelta = timedelta(minutes=20)) -> None:
     with db.session() as s:
-        for i in range(n):
+        for _ in range(n):
             conv = factories.conversation(s)
             created = NOW - ago - waited
             s.add(Handoff(conversation_id=conv.id, trigger="asked_for_human", reason="r", created_at=created,

@@ -16,8 +16,8 @@ def detector(baselines: dict | None = None) -> SurgeDetector:
     return SurgeDetector(S, lambda now: baselines or {}, new_id=lambda: next(ids))
 
 
-def burst(d: SurgeDetector, intent: str, n: int, start: datetime, every: timedelta, text: str = "my flight is cancelled",
-          first_conv: int = 0) -> list:
+def burst(d: SurgeDetector, intent: str, n: int, start: datetime, every: timedelta,
+          text: str = "my flight is cancelled", first_conv: int = 0) -> list:
     out = []
     for i in range(n):
         t = d.observe_message(f"c{first_conv + i}", intent, f"{text} ({i})", start + i * every)
