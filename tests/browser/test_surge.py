@@ -38,10 +38,11 @@ def test_admin_notice_is_said_to_a_new_customer_before_the_bot_answers(browser: 
 
         open_widget(customer, f"{product.base}/demo")
         send(customer, "hello")
-        bots = customer.locator("li[data-sender='bot']")
-        bots.nth(1).wait_for(timeout=20000)
-        assert NOTICE in bots.nth(0).inner_text()  # before the bot's own answer, unasked
-        assert "How can I help" in bots.nth(1).inner_text()
+        customer.locator("li[data-sender='bot']", has_text="How can I help").wait_for(timeout=20000)
+        said = customer.locator("li[data-sender]").all_inner_texts()
+        asked = next(i for i, t in enumerate(said) if t.strip().endswith("hello"))
+        # Right after the customer's first message, before the bot's own answer, unasked.
+        assert NOTICE in said[asked + 1] and "How can I help" in said[asked + 2], said
     finally:
         admin.goto(f"{product.base}/admin/surge")
         if admin.get_by_role("button", name="Clear the notice").count():

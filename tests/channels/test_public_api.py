@@ -142,7 +142,7 @@ def test_agent_reply_on_a_public_conversation_is_posted_back_signed(public_clien
     seen: list[dict] = []
     bus = public_client.app.state.runtime.bus  # type: ignore[attr-defined]
     bus.on("delivery.updated", lambda e: seen.append(e.data))
-    mid = reply_as_maria(public_client, cid, "So sorry, Anna. I've asked the crew to update you now; DM us your booking.")
+    mid = reply_as_maria(public_client, cid, "So sorry, Anna. I've asked the crew to update you now.")
     state = wait_for_delivery(db, mid)
     assert (state["state"], state["error"], state["attempts"]) == ("delivered", None, 1)
     [req] = reply_sink.requests
