@@ -71,8 +71,9 @@ class SurgeWatch:
         if event.data.get("sender") != Sender.CUSTOMER or not event.conversation_id:
             return
         # The event is the public view of the message: the intent is read back by primary key.
-        with self.db.session() as s:
-            intent = s.scalar(select(Message.intent).where(Message.id == event.data.get("id")))
+        # A bare connection, not an ORM session: this runs on every customer message.
+        with self.db.engine.connect() as c:
+            intent = c.execute(select(Message.intent).where(Message.id == event.data.get("id"))).scalar()
         with self._lock:
             self._announce(self.detector.observe_message(event.conversation_id, intent,
                                                          str(event.data.get("text") or ""), self.clock()))
