@@ -115,6 +115,7 @@ class ConversationLoop:
                     hook(s, conversation_id, clean)
             return self._result(conversation_id, msg, None)
 
+        self._say_notice(conversation_id)
         handoff = self._escalate_if_needed(conversation_id, dialogue_available=True)
         if handoff is not None:
             return self._result(conversation_id, msg, handoff)
@@ -145,6 +146,20 @@ class ConversationLoop:
         # not after the customer has had to type again.
         handoff = self._escalate_if_needed(conversation_id, dialogue_available=True)
         return self._result(conversation_id, msg, handoff)
+
+    def _say_notice(self, conversation_id: str) -> None:
+        """During a surge: the admin's notice (insights.NoticeBoard) before the bot answers, unasked."""
+        board = self.rt.extras.get("notice_board")
+        if board is None:
+            return
+        try:
+            with self.rt.db.session() as s:
+                note = board.say_if_due(s, conversation_id)
+        except Exception:  # a broken notice must not cost the customer their answer
+            log.exception("surge notice failed for %s", conversation_id)
+            return
+        if note is not None:
+            self._publish([note])
 
     def _escalate_if_needed(self, conversation_id: str, *, dialogue_available: bool) -> Any:
         try:

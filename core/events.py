@@ -47,6 +47,13 @@ class events:  # noqa: N801 - a namespace of constants, read as events.MESSAGE_C
     CASE_REMINDER_DUE = "case.reminder_due"  # the owner is reminded in the console before the due time
     CASE_OVERDUE = "case.overdue"  # due with no update from a person: the team lead is alerted
     FOLLOWUP_ATTEMPTED = "followup.attempted"  # one attempt recorded on a case (channel, outcome)
+    # Surge watch and public channel (issue 11)
+    SURGE_STARTED = "surge.started"  # one alert per storm: the intents, counts, baselines and samples
+    SURGE_UPDATED = "surge.updated"  # drivers or counts changed while it lasts
+    SURGE_ENDED = "surge.ended"  # volume is back to normal
+    NOTICE_CHANGED = "notice.changed"  # an admin wrote or cleared the surge notice
+    POST_RECEIVED = "post.received"  # a public post became a conversation
+    DELIVERY_UPDATED = "delivery.updated"  # an agent's reply on an outbound channel was delivered, or failed
 
 
 @dataclass(frozen=True)

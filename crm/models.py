@@ -101,6 +101,8 @@ class Conversation(Base):
     assigned_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     handoff_reason: Mapped[str | None] = mapped_column(Text)
     rating: Mapped[int | None] = mapped_column(Integer)
+    # Place in the console queue, higher first: urgency and reach of a public post (0 for chats).
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Bumped on every ownership change, so a stale accept or transfer loses atomically.
     version: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -115,6 +117,7 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "client_id"),
         Index("ix_messages_conversation_id_id", "conversation_id", "id"),
+        Index("ix_messages_created_at", "created_at"),  # the surge baseline counts by time
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -173,6 +176,8 @@ class Handoff(Base):
     packet: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column()
+    # Chats the customer was promised to wait behind (0 = a free seat): time to accept / this = pace.
+    queued_behind: Mapped[int | None] = mapped_column(Integer)
 
 
 class EventRecord(Base):

@@ -216,7 +216,8 @@ def message_dict(m: Message) -> dict[str, Any]:
     meta = m.meta or {}
     public_meta = {
         k: meta[k]
-        for k in ("kind", "article_id", "title", "url", "buttons", "feedback", "agent_name", "options", "case_number")
+        for k in ("kind", "article_id", "title", "url", "buttons", "feedback", "agent_name", "options", "case_number",
+                  "delivery")
         if k in meta
     }
     return {

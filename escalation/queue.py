@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.db import utcnow
 from crm import Agent, Conversation, ConversationStatus, Handoff
+from escalation.pace import Pace, observed_pace
 from escalation.settings import EscalationSettings
 
 
@@ -21,10 +23,21 @@ class QueueStatus:
         return {"queue_position": self.position, "expected_wait_seconds": self.expected_wait_seconds}
 
 
-def expected_wait(agent: Agent, position: int, open_count: int, s: EscalationSettings) -> int:
-    """Seconds until a chat at position is picked up: free seats go first, each later chat waits a turn."""
-    free = max(0, agent.capacity - open_count)
-    return 0 if position <= free else (position - free) * s.seconds_per_queued_chat
+def expected_wait(agent: Agent, position: int, open_count: int, s: EscalationSettings, pace: Pace | None = None) -> int:
+    """Seconds until a chat at position is picked up: free seats go first, each later chat waits a turn.
+
+    A turn lasts the observed pace when recent handoffs show one (escalation/pace.py), else
+    SECONDS_PER_QUEUED_CHAT; a free seat waits the observed pick-up time (else none).
+    """
+    pace = pace or Pace(s.seconds_per_queued_chat, 0, False)
+    ahead = chats_ahead(agent, position, open_count)
+    # Never less than a free seat waits: a later place in the queue is never promised sooner.
+    return pace.reaction_seconds if ahead == 0 else max(pace.reaction_seconds, ahead * pace.seconds_per_chat)
+
+
+def chats_ahead(agent: Agent, position: int, open_count: int) -> int:
+    """How many chats must finish before the one at position gets a seat."""
+    return max(0, position - max(0, agent.capacity - open_count))
 
 
 def open_count(session: Session, agent_id: int) -> int:
@@ -57,8 +70,9 @@ def queue_statuses(session: Session, agent_id: int, s: EscalationSettings | None
     if agent is None:
         return {}
     busy = open_count(session, agent_id)
+    pace = observed_pace(session, s, utcnow())
     return {
-        cid: QueueStatus(agent_id, i, expected_wait(agent, i, busy, s))
+        cid: QueueStatus(agent_id, i, expected_wait(agent, i, busy, s, pace))
         for i, cid in enumerate(queued_for(session, agent_id), start=1)
     }
 

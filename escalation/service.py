@@ -14,8 +14,9 @@ from core.db import utcnow
 from core.events import EventBus, events
 from crm import Agent, Case, Conversation, ConversationStatus, Handoff, Message, Sender, store
 from escalation.cases import open_case, say
+from escalation.pace import observed_pace
 from escalation.packet import build_packet
-from escalation.queue import expected_wait, open_count, queued_for
+from escalation.queue import chats_ahead, expected_wait, open_count, queued_for
 from escalation.routing import available, choose_agent
 from escalation.settings import EscalationSettings
 from escalation.triggers import CHITCHAT
@@ -32,6 +33,7 @@ class HandoffResult:
     case_number: str | None
     promised_by: datetime | None
     customer_message: str
+    queued_behind: int | None = None  # chats ahead when the customer was told the wait
 
 
 def _load(session: Session) -> dict[int, int]:
@@ -69,9 +71,9 @@ def _topic(session: Session, conv: Conversation) -> str | None:
     return next((i for i in intents if i not in NOT_A_TOPIC), None)
 
 
-def _wait(session: Session, agent: Agent, s: EscalationSettings) -> tuple[int, int]:
+def _wait(session: Session, agent: Agent, s: EscalationSettings, now: datetime) -> tuple[int, int]:
     position = len(queued_for(session, agent.id)) + 1
-    return position, expected_wait(agent, position, open_count(session, agent.id), s)
+    return position, expected_wait(agent, position, open_count(session, agent.id), s, observed_pace(session, s, now))
 
 
 def _joining_text(agent: Agent, position: int, wait: int) -> str:
@@ -100,7 +102,7 @@ def _route(session: Session, conv: Conversation, s: EscalationSettings, now: dat
     agent = pick() or pick(full_ok=True)
     if agent is None:
         return None, None, None
-    position, wait = _wait(session, agent, s)
+    position, wait = _wait(session, agent, s, now)
     return (agent, position, wait) if wait <= s.wait_limit_seconds else (None, None, None)
 
 
@@ -114,7 +116,9 @@ def _tell_customer(session: Session, conv: Conversation, route: tuple[Agent | No
         text = prefix + _joining_text(agent, position, wait)
         say(session, bus, conv, Sender.SYSTEM, text, kind="handoff", agent_name=agent.display_name,
             queue_position=position, expected_wait_seconds=wait)
-        return HandoffResult(agent.id, agent.display_name, agent.team, position, wait, None, None, text)
+        # Counted before this conversation took its seat (it is queued for agent already).
+        behind = chats_ahead(agent, position, open_count(session, agent.id))
+        return HandoffResult(agent.id, agent.display_name, agent.team, position, wait, None, None, text, behind)
     agents = list(session.scalars(select(Agent)))
     summary = str(packet.get("summary") or conv.handoff_reason or "Chat with the assistant")
     case = open_case(session, conv, agents, summary, reason, bus, s, now)
@@ -125,7 +129,7 @@ def _tell_customer(session: Session, conv: Conversation, route: tuple[Agent | No
 def _record(session: Session, conv: Conversation, trigger: str, reason: str, result: HandoffResult,
             packet: dict[str, Any], bus: EventBus) -> None:
     session.add(Handoff(conversation_id=conv.id, trigger=trigger, reason=reason, agent_id=result.agent_id,
-                        packet=packet))
+                        packet=packet, queued_behind=result.queued_behind))
     data = {"agent_id": result.agent_id, "trigger": trigger, "reason": reason, "case_number": result.case_number}
     bus.emit_after_commit(session, events.CONVERSATION_QUEUED, conv.id, **data)
     if result.agent_id is not None:

@@ -20,5 +20,7 @@ class EscalationSettings(BaseSettings):
     vip_handoff: bool = False  # VIP customers go to a person at their first real question
     open_case_handoff: bool = False  # asking about an open case goes to a person (the bot can report status)
     wait_limit_seconds: int = 900  # longer expected wait: open a case with a promised call-back instead
-    seconds_per_queued_chat: int = 180  # rough handling time per conversation ahead in the queue
+    seconds_per_queued_chat: int = 180  # handling time per chat ahead, until handoffs show the real pace
+    pace_lookback_minutes: int = 60  # the real pace: from handoffs accepted this recently...
+    pace_min_samples: int = 3  # ...once there are this many of them
     follow_up_margin_minutes: int = 30  # after the next opening hour, the promised follow-up time

@@ -12,6 +12,8 @@ NOT_UNDERSTOOD = {"fallback", "no_answer", "clarify", "dialogue_down"}
 # System messages after which the bot owns the conversation afresh: what came before was settled
 # by a person, so it must not count towards a new handoff.
 BOT_RESUMES = {"handed_back", "rating_request", "rating_thanks"}
+# Bot messages that answer nobody's question: the admin's surge notice, said before the first answer.
+NOT_ANSWERS = {"surge_notice"}
 
 
 @dataclass(frozen=True)
@@ -92,7 +94,7 @@ def turns_from_messages(messages: Sequence[Message]) -> list[Turn]:
         elif kind == "rating" and meta.get("helpful") is False:
             msg, kinds, _ = turns[-1]
             turns[-1] = (msg, kinds, True)
-        elif m.sender == Sender.BOT:
+        elif m.sender == Sender.BOT and kind not in NOT_ANSWERS:
             turns[-1][1].append(str(kind) if kind else "reply")
         elif m.sender == Sender.SYSTEM and kind in NOT_UNDERSTOOD:
             turns[-1][1].append(str(kind))

@@ -12,6 +12,10 @@ try:  # the knowledge base adds its own tables in a later revision
 except ImportError:  # pragma: no cover - only while that package is absent
     pass
 
+# Surge alerts and notices (insights), posts of inbound channels (channels): issue 11.
+import channels.models  # noqa: F401,E402
+import insights.models  # noqa: F401,E402
+
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
 config.set_main_option("sqlalchemy.url", normalise_url(url))

@@ -92,6 +92,9 @@ def pg_db(pg_session_db: Database) -> Database:
     return pg_session_db
 
 
+PUBLIC_CHANNEL_SECRET = "e2e-public-channel-secret"
+
+
 @pytest.fixture(scope="session")
 def product_mail() -> Iterator[Any]:
     """A real SMTP server (aiosmtpd) the product sends its email to; tests read what it delivered."""
@@ -102,17 +105,28 @@ def product_mail() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def product(tmp_path_factory: pytest.TempPathFactory, product_mail: Any) -> Iterator[Any]:
+def public_reply_sink() -> Iterator[Any]:
+    """A real HTTP server the product posts agents' public-channel replies to (checks their signature)."""
+    from tests.outbound.servers import http_sink
+
+    with http_sink(PUBLIC_CHANNEL_SECRET) as sink:
+        yield sink
+
+
+@pytest.fixture(scope="session")
+def product(tmp_path_factory: pytest.TempPathFactory, product_mail: Any, public_reply_sink: Any) -> Iterator[Any]:
     """The real product (`firstline run`: real Rasa, model, database), started once for e2e and browser tests."""
     import httpx
 
     from firstline import launch
 
-    mail_env = {"FIRSTLINE_OUTBOUND_SMTP_HOST": product_mail.host,
-                "FIRSTLINE_OUTBOUND_SMTP_PORT": str(product_mail.port),
-                "FIRSTLINE_OUTBOUND_SMTP_SENDER": "Tidewater Fibre <help@tidewaterfibre.example>"}
+    env = {"FIRSTLINE_OUTBOUND_SMTP_HOST": product_mail.host,
+           "FIRSTLINE_OUTBOUND_SMTP_PORT": str(product_mail.port),
+           "FIRSTLINE_OUTBOUND_SMTP_SENDER": "Tidewater Fibre <help@tidewaterfibre.example>",
+           "FIRSTLINE_CHANNELS_PUBLIC_SECRET": PUBLIC_CHANNEL_SECRET,
+           "FIRSTLINE_CHANNELS_PUBLIC_REPLY_URL": public_reply_sink.url}
     try:
-        started = launch.start(tmp_path_factory.mktemp("product"), secret="e2e-secret", env=mail_env)
+        started = launch.start(tmp_path_factory.mktemp("product"), secret="e2e-secret", env=env)
     except launch.LaunchError as exc:
         pytest.fail(str(exc))
     yield started

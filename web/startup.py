@@ -107,6 +107,9 @@ def build_runtime(
     register_escalation(bus, db, gate.settings)
     rt.extras["escalation_gate"] = gate
     start_promise_followups(rt)
+    from web.surge import install as install_issue11
+
+    install_issue11(rt)  # surge watch, surge notice, public channel replies
     return rt
 
 

@@ -24,8 +24,8 @@ def test_migration_0002_downgrades_to_0001_without_touching_crm_tables(db: Datab
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, "0001")
     after = set(inspect(db.engine).get_table_names())
-    # Later migrations' tables go too (they come after 0002); every table of 0001 stays.
-    later = {"verification_challenges", "verification_attempts"}
-    assert before - after - later == {"kb_articles", "kb_article_versions"}
+    # Later revisions (stacked on 0002) drop their own tables on the way down; crm's tables stay.
+    assert {"kb_articles", "kb_article_versions"} <= before - after
+    assert {"customers", "conversations", "messages", "handoffs"} <= after
     migrate(db)
     assert "kb_articles" in set(inspect(db.engine).get_table_names())

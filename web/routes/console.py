@@ -71,6 +71,8 @@ def summary(s: Session, conv: Conversation) -> dict[str, Any]:
         "agent_id": conv.assigned_agent_id,
         "updated_at": conv.updated_at.isoformat(),
         "last": last[-1].text[:140] if last else "",
+        "channel": conv.channel,
+        "priority": conv.priority,
     }
 
 
@@ -108,7 +110,8 @@ def conversations(request: Request, user: Annotated[StaffUser, Depends(require_a
         q = select(Conversation).where(Conversation.status.in_(ConversationStatus.HUMAN_OWNED))
         if not user.is_admin:
             q = q.where(or_(Conversation.assigned_agent_id == user.id, Conversation.assigned_agent_id.is_(None)))
-        rows = [summary(s, c) for c in s.scalars(q.order_by(Conversation.updated_at))]
+        # Most urgent first (public posts by urgency and reach), then first come first served.
+        rows = [summary(s, c) for c in s.scalars(q.order_by(Conversation.priority.desc(), Conversation.updated_at))]
     return {
         "queue": [r for r in rows if r["status"] == ConversationStatus.QUEUED],
         "mine": [r for r in rows if r["status"] == ConversationStatus.OPEN and r["agent_id"] == user.id],
@@ -239,6 +242,7 @@ CONSOLE_EVENTS = {
     events.CONVERSATION_QUEUED, events.CONVERSATION_HANDED_OFF, events.CONVERSATION_ACCEPTED,
     events.CONVERSATION_TRANSFERRED, events.CONVERSATION_HANDED_BACK, events.CONVERSATION_RESOLVED,
     events.CONVERSATION_UPDATED, events.MESSAGE_CREATED, events.CASE_OPENED,
+    events.SURGE_STARTED, events.SURGE_UPDATED, events.SURGE_ENDED, events.NOTICE_CHANGED, events.DELIVERY_UPDATED,
 }
 
 

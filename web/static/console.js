@@ -33,6 +33,7 @@
       li.setAttribute("data-id", r.id);
       var top = el("div", "conv-top");
       top.appendChild(el("strong", null, r.customer + (r.vip ? " ★" : "")));
+      if (r.channel === "public") top.appendChild(el("span", "badge-public", "Public · " + r.priority));
       if (r.agent) top.appendChild(el("span", "conv-agent", "→ " + r.agent));
       li.appendChild(top);
       if (r.reason) li.appendChild(el("div", "conv-reason", r.reason));
@@ -65,6 +66,10 @@
       var who = m.sender === "agent" || m.sender === "note" ? (m.agent_name || "Agent") : m.sender;
       li.appendChild(el("span", "twho", m.sender === "note" ? who + " (internal note)" : who));
       li.appendChild(el("div", "ttext", m.text));
+      var dv = m.meta && m.meta.delivery;  // replies on an outbound channel: delivered, or why not
+      if (dv) li.appendChild(el("span", "delivery delivery-" + (dv.state === "failed" ? "failed" : "ok"),
+        dv.state === "failed" ? "Not delivered to the " + dv.channel + " channel: " + (dv.error || "unknown error") :
+        dv.state === "delivered" ? "Delivered to the " + dv.channel + " channel" : "Sending to the " + dv.channel + " channel…"));
       ol.appendChild(li);
     });
     ol.scrollTop = ol.scrollHeight;
@@ -78,6 +83,12 @@
     if (!p) { box.appendChild(el("p", "muted", reason || "No handoff packet.")); return; }
     var reasonText = (p.trigger && p.trigger.reason) || p.reason || reason;
     box.appendChild(el("p", "why", reasonText || ""));
+    if (p.public_post) {  // where the post is and why it ranks where it does
+      section(box, "Public post");
+      var pp = el("p", "public-post", p.public_post.author + " · " + ((p.public_post.urgency || {}).explanation || ""));
+      if (/^https?:\/\//.test(p.public_post.url || "")) { var a = el("a", null, " open the post"); a.href = p.public_post.url; a.rel = "noopener noreferrer"; a.target = "_blank"; pp.appendChild(a); }
+      box.appendChild(pp);
+    }
     if (p.summary) { section(box, "What they want"); box.appendChild(el("p", null, typeof p.summary === "string" ? p.summary : JSON.stringify(p.summary))); }
     var c = p.customer || {};
     section(box, "Customer");
@@ -142,6 +153,7 @@
     ws.onopen = function () { retry = 0; loadLists(); };
     ws.onmessage = function (ev) {
       var e = JSON.parse(ev.data);
+      if (window.FirstlineSurge) window.FirstlineSurge.onEvent(e);  // surge banner (surge.js)
       loadLists();
       if (current && e.conversation_id === current) openConv(current);
       if (e.event === "conversation.handed_off" || e.event === "conversation.queued") flash();

@@ -1,0 +1,51 @@
+"""Inbound channels: POST /api/channels/{channel}/posts turns a signed request into a conversation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+
+from bot.runtime import Runtime
+
+router = APIRouter(prefix="/api/channels", tags=["channels"])
+
+
+def _adapters(rt: Runtime) -> dict[str, Any]:
+    adapters = rt.extras.get("inbound")
+    if adapters is None:  # a runtime built without web.surge.install (tests with their own parts)
+        from channels import ChannelsSettings, PublicAdapter
+
+        s = rt.extras.setdefault("channels_settings", ChannelsSettings())
+        adapters = rt.extras["inbound"] = {PublicAdapter.channel: PublicAdapter(s)}
+    return adapters  # type: ignore[no-any-return]
+
+
+@router.post("/{channel}/posts", status_code=201, summary="Receive a signed post (format: README, 'Public channel')",
+             responses={200: {"description": "the same post was received before: stored once"},
+                        400: {"description": "not JSON"}, 401: {"description": "unsigned or wrongly signed"},
+                        413: {"description": "too large"}, 422: {"description": "malformed post"},
+                        503: {"description": "the channel has no secret configured"}})
+async def receive_post(channel: str, request: Request) -> JSONResponse:
+    from channels import ChannelError, receive
+
+    rt: Runtime = request.app.state.runtime
+    adapter = _adapters(rt).get(channel)
+    if adapter is None:
+        return JSONResponse({"detail": f"no inbound channel {channel!r}"}, status_code=404)
+    body = await request.body()
+    try:
+        contact = adapter.accept(body, request.headers)
+    except ChannelError as exc:
+        content: dict[str, Any] = {"detail": exc.message}
+        if exc.errors:
+            content["errors"] = exc.errors
+        return JSONResponse(content, status_code=exc.status)
+    s = rt.extras.get("channels_settings")
+    got = await run_in_threadpool(receive, rt.db, rt.bus, rt.nlu, contact, team=getattr(s, "public_team", None),
+                                  escalation_settings=getattr(rt.extras.get("escalation_gate"), "settings", None))
+    return JSONResponse({"conversation_id": got.conversation_id, "duplicate": got.duplicate, "priority": got.priority,
+                         "urgency": got.urgency, "agent": got.agent, "case_number": got.case_number},
+                        status_code=200 if got.duplicate else 201)
