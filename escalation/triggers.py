@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -204,3 +205,20 @@ def customer_rule(current: Turn, customer: CustomerFacts, s: EscalationSettings)
             f"Customer has {customer.open_cases} open case(s) and asked about it: {quote(current.text)}",
         )
     return None
+
+
+def dissatisfied(history: Sequence[Turn], current: Turn, model: Any, embedder: Embedder | None) -> Decision | None:
+    """The learned estimate says the customer is dissatisfied; judged once the bot has replied, so an
+    answerable question is answered first and a person joins after it (issue 13)."""
+    if model is None or embedder is None or not current.bot_reply_kinds or current.intent in CHITCHAT:
+        return None
+    from escalation.dissatisfaction import estimate
+
+    e = estimate(history, current, model, embedder)
+    if not e.dissatisfied:
+        return None
+    return Decision(
+        True,
+        "negative_sentiment",
+        f"Customer seems dissatisfied ({e.probability:.2f}; {e.explain()}): {quote(current.text)}",
+    )
