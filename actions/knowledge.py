@@ -31,6 +31,14 @@ def report_failure(rt: Runtime, tracker: Tracker, query: str, reply: Reply) -> N
                     score=reply.meta.get("score"))
 
 
+def offer_person_after_misses(rt: Runtime, tracker: Tracker, reply: Reply) -> Reply:
+    """An answer after the bot missed earlier also offers a person."""
+    from bot.recovery import with_person_offer
+
+    with rt.db.session() as s:
+        return with_person_offer(s, tracker.sender_id, reply)
+
+
 class ActionAnswer(FirstlineAction):
     def name(self) -> str:
         return "action_answer"
@@ -39,4 +47,4 @@ class ActionAnswer(FirstlineAction):
         query = (tracker.latest_message or {}).get("text") or ""
         reply = assist.answer(rt.kb, query, customer_segment(rt, tracker))
         report_failure(rt, tracker, query, reply)
-        return reply, []
+        return offer_person_after_misses(rt, tracker, reply), []

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
 from crm import store
+
+DISSATISFACTION_DATA = Path(__file__).resolve().parents[1] / "data" / "dissatisfaction" / "dialogues.jsonl"
 
 
 def is_verification_turn(turn: Any) -> bool:
@@ -22,6 +26,17 @@ class Gate:
 
         self.rt = rt
         self.settings = settings or EscalationSettings()
+        self.dissatisfaction: Any = None  # escalation.dissatisfaction.DissatisfactionModel, once loaded
+
+    def load_dissatisfaction(self, model_dir: Path, progress: Callable[[str], None] | None = None,
+                             data: Path = DISSATISFACTION_DATA) -> None:
+        """Load (or train once, like the NLU model) the learned dissatisfaction estimate."""
+        from escalation.dissatisfaction import load_or_train
+
+        if self.rt.embedder is None or not data.exists():
+            return
+        self.dissatisfaction = load_or_train(data, model_dir / "dissatisfaction", self.rt.nlu.parse, self.rt.embedder,
+                                             progress)
 
     def check(self, session: Session, conversation_id: str, *, dialogue_available: bool) -> Any:
         """Assess the conversation's latest customer turn; return the escalation Decision."""
@@ -46,6 +61,7 @@ class Gate:
             settings=self.settings,
             embedder=self.rt.embedder,
             dialogue_available=dialogue_available,
+            dissatisfaction=self.dissatisfaction,
         )
 
     def hand_off(self, session: Session, conversation_id: str, decision: Any) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from core.embedding import Embedder
 from escalation import triggers as t
@@ -18,6 +19,7 @@ def assess(
     settings: EscalationSettings | None = None,
     embedder: Embedder | None = None,
     dialogue_available: bool = True,
+    dissatisfaction: Any = None,
 ) -> Decision:
     """Decide whether this turn should go to a person, and why (pure: no I/O but the embedder)."""
     s = settings or EscalationSettings()
@@ -28,6 +30,7 @@ def assess(
         t.asked_for_human(current, s),
         t.sensitive(current, s),
         t.upset(history, current, s),
+        t.dissatisfied(history, current, dissatisfaction, embedder),
         t.not_helpful(history, current),
         t.repeated_fallback(history, current),
         t.rephrase_loop(history, current, s, embedder),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,13 +20,25 @@ ASK_FOR_PERSON = re.compile(
 )
 LEGAL_OR_PUBLIC = re.compile(
     r"\b(solicitor|lawyer|legal action|sue|court|ombudsman|ofcom|trading standards|"
-    r"post (about )?(this|it) (everywhere|online)|social media|twitter|tell everyone|review(s)? everywhere)\b",
+    r"post (about )?(this|it) (everywhere|online)|tell everyone|review(s)? everywhere)\b|"
+    # "can I get social media apps on the box?" is a question; putting *us* on social media is a threat.
+    r"\b(post(ing)?|put(ting)?|shar(e|ing)|tweet(ing)?|writ(e|ing)|go(ing)?)\b[^.?!]{0,30}"
+    r"\b(social media|twitter|facebook|trustpilot|tiktok)\b",
     re.I,
 )
 # "that didn't work" is about the bot's answer; "my wifi doesn't work" is the problem itself.
 DIDNT_HELP = re.compile(
     r"\b(that|this|it|your answer|the answer)( still| just)? (didn'?t|did not|doesn'?t|does not|hasn'?t|has not) "
     r"(help|work|answer)|\b(didn'?t|did not|doesn'?t|does not) help\b|\bnot (helpful|what i asked)\b",
+    re.I,
+)
+# An explicit request names who they want (a person, an agent, the team) or asks to be called; an
+# email address, a name or a greeting says none of that, even when the intent model leans towards
+# request_human because a training example happened to carry an email (issue 13).
+PERSON_WORDS = re.compile(
+    r"\b(human|person|people|someone|somebody|anyone|anybody|agent|operator|representative|rep|staff|"
+    r"manager|supervisor|advis[eo]r|colleague|team|customer (service|services|support)|robot|bot|machine)s?\b|"
+    r"\b(call|ring|phone|contact) me\b|\btransfer me\b|\bput me through\b",
     re.I,
 )
 CHITCHAT = {"greet", "goodbye", "thanks", "affirm", "deny", "bot_challenge"}
@@ -37,8 +50,24 @@ def quote(text: str, limit: int = 80) -> str:
     return f"'{flat[:limit]}…'" if len(flat) > limit else f"'{flat}'"
 
 
+def explicit_request(text: str) -> bool:
+    """Whether the words themselves ask for a person (the intent alone is not enough)."""
+    return bool(ASK_FOR_PERSON.search(text) or PERSON_WORDS.search(text))
+
+
+def answered(turn: Turn) -> bool:
+    """The bot replied to this turn and the reply was not a miss (fallback, no answer, clarify)."""
+    return bool(turn.bot_reply_kinds) and not any(k in NOT_UNDERSTOOD for k in turn.bot_reply_kinds)
+
+
+def missed(turn: Turn) -> bool:
+    """The bot replied to this turn with a miss: it did not understand or had no answer."""
+    return any(k in NOT_UNDERSTOOD for k in turn.bot_reply_kinds)
+
+
 def asked_for_human(current: Turn, s: EscalationSettings) -> Decision | None:
-    if (current.intent == "request_human" and current.confidence >= 0.5) or ASK_FOR_PERSON.search(current.text):
+    by_intent = current.intent == "request_human" and current.confidence >= 0.5 and explicit_request(current.text)
+    if by_intent or ASK_FOR_PERSON.search(current.text):
         return Decision(True, "asked_for_human", f"Customer asked for a person: {quote(current.text)}")
     return None
 
@@ -74,14 +103,23 @@ def upset(history: Sequence[Turn], current: Turn, s: EscalationSettings) -> Deci
 
 
 def not_helpful(history: Sequence[Turn], current: Turn) -> Decision | None:
-    count = sum(t.not_helpful or bool(DIDNT_HELP.search(t.text)) for t in [*history, current])
+    turns = [*history, current]
+    # "it doesn't work" is only about an answer when there was an answer before it; as an opening
+    # line it describes the fault itself.
+    count = sum(t.not_helpful or (i > 0 and answered(turns[i - 1]) and bool(DIDNT_HELP.search(t.text)))
+                for i, t in enumerate(turns))
     if count >= 2:
         return Decision(True, "not_helpful_twice", "Two answers did not help the customer")
     return None
 
 
+# The loop triggers below judge a turn by the bot's reply to it, so they wait for that reply: a clear
+# question after two misses is answered (and a person offered), not handed off for the earlier misses;
+# a second miss in a row still reaches a person as soon as the bot has replied to it.
 def repeated_fallback(history: Sequence[Turn], current: Turn) -> Decision | None:
-    count = sum(any(k in NOT_UNDERSTOOD for k in t.bot_reply_kinds) for t in [*history, current])
+    if not missed(current):
+        return None
+    count = sum(missed(t) for t in [*history, current])
     if count >= 2:
         return Decision(True, "repeated_fallback", "The assistant could not understand or answer twice")
     return None
@@ -114,14 +152,24 @@ def rephrase_loop(
     return None
 
 
+def answered_from_kb(turn: Turn) -> bool:
+    """An out-of-scope-looking message the knowledge base answered after all."""
+    return "kb_answer" in turn.bot_reply_kinds
+
+
 def out_of_scope_twice(history: Sequence[Turn], current: Turn) -> Decision | None:
-    if current.out_of_scope and any(t.out_of_scope for t in history):
+    if not current.bot_reply_kinds or answered_from_kb(current):
+        return None
+    if current.out_of_scope and any(t.out_of_scope and not answered_from_kb(t) for t in history):
         return Decision(True, "out_of_scope_twice", f"Two questions the assistant cannot handle: {quote(current.text)}")
     return None
 
 
 def low_confidence(history: Sequence[Turn], current: Turn, s: EscalationSettings) -> Decision | None:
     if current.intent in CHITCHAT or current.out_of_scope and current.intent == "out_of_scope":
+        return None
+    # Unsure of the intent but the reply answered (the knowledge base does not need the intent).
+    if not current.bot_reply_kinds or answered(current):
         return None
     if current.confidence < s.very_low_confidence:
         return Decision(
@@ -134,6 +182,7 @@ def low_confidence(history: Sequence[Turn], current: Turn, s: EscalationSettings
         and current.confidence < s.low_confidence
         and history[-1].confidence < s.low_confidence
         and history[-1].intent not in CHITCHAT
+        and not answered(history[-1])
     ):
         return Decision(
             True,
@@ -156,3 +205,20 @@ def customer_rule(current: Turn, customer: CustomerFacts, s: EscalationSettings)
             f"Customer has {customer.open_cases} open case(s) and asked about it: {quote(current.text)}",
         )
     return None
+
+
+def dissatisfied(history: Sequence[Turn], current: Turn, model: Any, embedder: Embedder | None) -> Decision | None:
+    """The learned estimate says the customer is dissatisfied; judged once the bot has replied, so an
+    answerable question is answered first and a person joins after it (issue 13)."""
+    if model is None or embedder is None or not current.bot_reply_kinds or current.intent in CHITCHAT:
+        return None
+    from escalation.dissatisfaction import estimate
+
+    e = estimate(history, current, model, embedder)
+    if not e.dissatisfied:
+        return None
+    return Decision(
+        True,
+        "negative_sentiment",
+        f"Customer seems dissatisfied ({e.probability:.2f}; {e.explain()}): {quote(current.text)}",
+    )

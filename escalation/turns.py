@@ -28,6 +28,7 @@ class Turn:
     entities: tuple[dict[str, Any], ...] = ()
     bot_reply_kinds: tuple[str, ...] = ()  # what the bot answered to this turn
     not_helpful: bool = False  # the customer said an answer to this turn did not help
+    bot_reply: str = ""  # what the bot said to this turn (its own replies, joined)
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,8 @@ class Decision:
 NO_HANDOFF = Decision(False)
 
 
-def turn_from_parse(text: str, parse: dict[str, Any], bot_kinds: Sequence[str] = (), not_helpful: bool = False) -> Turn:
+def turn_from_parse(text: str, parse: dict[str, Any], bot_kinds: Sequence[str] = (), not_helpful: bool = False,
+                    bot_reply: str = "") -> Turn:
     intent = (parse.get("intent") or {}).get("name") or "nlu_fallback"
     ranking = [r for r in parse.get("intent_ranking") or [] if r.get("name") != "nlu_fallback"]
     confidence = (
@@ -65,6 +67,7 @@ def turn_from_parse(text: str, parse: dict[str, Any], bot_kinds: Sequence[str] =
         tuple(parse.get("entities") or ()),
         tuple(bot_kinds),
         not_helpful,
+        bot_reply,
     )
 
 
@@ -83,22 +86,23 @@ def turns_from_messages(messages: Sequence[Message]) -> list[Turn]:
     Only the bot's own replies (and its being down) count as answers; handoff notices, agents'
     messages and the like say nothing about whether the bot understood.
     """
-    turns: list[tuple[Message, list[str], bool]] = []
+    turns: list[tuple[Message, list[str], bool, list[str]]] = []
     for m in messages:
         meta = m.meta or {}
         kind = meta.get("kind")
         if m.sender == Sender.CUSTOMER:
-            turns.append((m, [], False))
+            turns.append((m, [], False, []))
         elif not turns:
             continue
         elif kind == "rating" and meta.get("helpful") is False:
-            msg, kinds, _ = turns[-1]
-            turns[-1] = (msg, kinds, True)
+            msg, kinds, _, said = turns[-1]
+            turns[-1] = (msg, kinds, True, said)
         elif m.sender == Sender.BOT and kind not in NOT_ANSWERS:
             turns[-1][1].append(str(kind) if kind else "reply")
+            turns[-1][3].append(m.text)
         elif m.sender == Sender.SYSTEM and kind in NOT_UNDERSTOOD:
             turns[-1][1].append(str(kind))
-    return [turn_from_parse(m.text, m.parse or {}, kinds, nh) for m, kinds, nh in turns]
+    return [turn_from_parse(m.text, m.parse or {}, kinds, nh, "\n".join(said)) for m, kinds, nh, said in turns]
 
 
 @dataclass

@@ -19,6 +19,7 @@ from knowledge_base.answering import Hit, choose, decide
 from knowledge_base.articles import ArticleError, parse_article
 from knowledge_base.calibration import expected_calibration_error, features, fit
 from knowledge_base.index import ArticleDoc
+from knowledge_base.rerank import rerank
 from knowledge_base.retriever import MODES, Candidates, KnowledgeBase
 from knowledge_base.settings import KBSettings
 
@@ -129,7 +130,9 @@ def tune(kb: KnowledgeBase, queries: list[Query]) -> dict[str, Any]:
     titles = {aid: kb.index.entries[ids[0]].title for aid, ids in kb.index.by_article.items()}
     thresholds: dict[str, dict[str, float]] = {}
     for mode in MODES:
-        ranked = [kb.rank(c, mode=mode, k=10, calibration=calibration, **fusion) for c in cands]
+        ranked = [rerank(q.query, kb.rank(c, mode=mode, k=10, calibration=calibration, **fusion),
+                         kb.settings.rerank_type_weight, kb.settings.rerank_heading_weight, kb.settings.rerank_depth)
+                  for c, q in zip(cands, queries, strict=True)]
         grid = [(t / 100, m) for t in range(5, 96, 5) for m in (0.0, 0.02, 0.05, 0.1, 0.15, 0.2)]
 
         def accuracy(tm: tuple[float, float], ranked: list[list[Hit]] = ranked) -> float:
@@ -170,7 +173,8 @@ def evaluate(
         declined_right = declined = unanswerable = right = 0
         for q in queries:
             start = time.perf_counter()  # the answer path: retrieve, fuse, calibrate, decide
-            hits = kb.rank(kb.candidates(q.query, segment=q.segment, mode=mode), mode=mode, k=DEPTH)
+            hits = rerank(q.query, kb.rank(kb.candidates(q.query, segment=q.segment, mode=mode), mode=mode, k=DEPTH),
+                          s.rerank_type_weight, s.rerank_heading_weight, s.rerank_depth)
             a = decide(hits[: max(s.k, 10)], s.answer_threshold, s.clarify_margin, s.answer_chars)
             times.append((time.perf_counter() - start) * 1000)
             right += decision_correct(a.kind, a.article_id, a.clarify_options, titles, q)

@@ -263,7 +263,12 @@ class KnowledgeBase:
     def search(self, query: str, *, segment: str | None = "residential", k: int | None = None,
                mode: str = "hybrid") -> list[Hit]:
         """Return the best passages the segment may see (published, audience all or segment), best first."""
-        return self.rank(self.candidates(query, segment=segment, mode=mode), mode=mode, k=k)
+        from knowledge_base.rerank import rerank
+
+        s = self.settings
+        hits = self.rank(self.candidates(query, segment=segment, mode=mode), mode=mode,
+                         k=max(k or s.k, s.rerank_depth))
+        return rerank(query, hits, s.rerank_type_weight, s.rerank_heading_weight, s.rerank_depth)[: k or s.k]
 
     def answer(self, query: str, *, segment: str | None = "residential", mode: str = "hybrid") -> Answer:
         """Answer from the best passage, ask which of two close topics, or signal that retrieval failed."""

@@ -104,6 +104,7 @@ def build_runtime(
     from escalation import register as register_escalation
 
     gate = Gate(rt)
+    gate.load_dissatisfaction(settings.model_dir, say)  # type: ignore[operator]
     register_escalation(bus, db, gate.settings)
     rt.extras["escalation_gate"] = gate
     start_promise_followups(rt)

@@ -66,6 +66,9 @@ class NLUSettings(BaseSettings):
     cache_size: int = 2048
     spacy_model: str = ""  # "" = spacy.blank("en"); or an installed trained pipeline's name
     sentiment: str = "vader"  # "vader" | "none"
+    # The classifier reads messages lower-cased without loose punctuation, in training and at parse,
+    # so "ORANGE LIGHT. FLASHING. WHAT DOES IT MEAN" means what its plain form means (issue 13).
+    normalise_text: bool = True
 
     def training_settings(self) -> dict[str, Any]:
         """Return the settings that change the trained model."""
@@ -77,6 +80,13 @@ class NLUSettings(BaseSettings):
         return ClassifierConfig(c=self.c, dense_weight=self.dense_weight, char_weight=self.char_weight,
                                 word_weight=self.word_weight, knn_weight=self.knn_weight, knn_k=self.knn_k,
                                 min_df=self.min_df, char_max_features=self.char_max_features, sim_k=self.sim_k)
+
+
+def model_text(text: str, settings: NLUSettings) -> str:
+    """Return the text the classifier reads for a message under these settings."""
+    from bot.nlu.inputs import classifier_text
+
+    return classifier_text(text) if settings.normalise_text else text
 
 
 class NLUService:
@@ -107,11 +117,11 @@ class NLUService:
         if not data.examples:
             raise ValueError("no NLU training examples found")
         t0 = time.perf_counter()
-        texts = [e.text for e in data.examples]
+        texts = [model_text(e.text, settings) for e in data.examples]
         vecs = embedder.encode(texts)
         heldout = None
         if val is not None and val.examples:
-            vt = [e.text for e in val.examples]
+            vt = [model_text(e.text, settings) for e in val.examples]
             heldout = Heldout(embedder.encode(vt), vt, [e.intent for e in val.examples])
         model = train_intent_model(vecs, texts, [e.intent for e in data.examples], settings.classifier_config(),
                                    val=heldout, keep_in_scope=settings.keep_in_scope,
@@ -155,6 +165,10 @@ class NLUService:
             f"{m.get('heldout_accuracy', 'n/a')}, ECE {m.get('heldout_ece', 'n/a')})")
         return svc
 
+    def model_text(self, text: str) -> str:
+        """Return the text the classifier reads for a message (see NLUSettings.normalise_text)."""
+        return model_text(text, self.settings)
+
     def parse(self, text: str) -> dict[str, Any]:
         """Return Rasa's parse format plus out_of_scope, ambiguous, sentiment, flags and model (thread-safe)."""
         from core.metrics import NLU_PARSE_SECONDS
@@ -187,8 +201,9 @@ class NLUService:
             ranking = [{"name": name, "confidence": 0.0} for name in self.intents]
             floor = detector.min_confidence if override is None else override
             return self._result(raw, FALLBACK, round(float(floor), 4), ranking, [], True, False, sentiment, flags)
-        vec = self.embedder.encode([text])
-        probs, sim = self.model.predict(vec, [text])
+        seen = self.model_text(text)
+        vec = self.embedder.encode([seen])
+        probs, sim = self.model.predict(vec, [seen])
         p, s = probs[0], float(sim[0])
         order = p.argsort()[::-1]
         ranking = [{"name": self.intents[i], "confidence": round(float(p[i]), 4)} for i in order]

@@ -53,7 +53,7 @@ S = EscalationSettings()
             "Mood dropped sharply (+0.45 → -0.30): 'meh'",
         ),
         (
-            [turn("q1", not_helpful=True)],
+            [turn("q1", not_helpful=True, bot_reply_kinds=("kb_answer",))],
             turn("that didn't help"),
             "not_helpful_twice",
             "Two answers did not help the customer",
@@ -71,22 +71,16 @@ S = EscalationSettings()
             "Customer repeated the question after an answer: 'why is my bill so high'",
         ),
         (
-            [turn("weather?", "out_of_scope", out_of_scope=True)],
-            turn("lottery?", "out_of_scope", out_of_scope=True),
+            [turn("weather?", "out_of_scope", out_of_scope=True, bot_reply_kinds=("reply",))],
+            turn("lottery?", "out_of_scope", out_of_scope=True, bot_reply_kinds=("reply",)),
             "out_of_scope_twice",
             "Two questions the assistant cannot handle: 'lottery?'",
         ),
         (
             [],
-            turn("blorp", "nlu_fallback", 0.1),
+            turn("blorp", "nlu_fallback", 0.1, bot_reply_kinds=("fallback",)),
             "low_confidence",
             "The assistant barely understood (10% sure): 'blorp'",
-        ),
-        (
-            [turn("hmm", "outage", 0.4)],
-            turn("erm", "outage", 0.3),
-            "low_confidence",
-            "The assistant was unsure two turns in a row (40%, 30%): 'erm'",
         ),
     ],
 )
@@ -125,3 +119,12 @@ def test_assess_never_hands_off_a_happy_answered_customer() -> None:
     ]
     for i in range(len(convo)):
         assert not assess(convo[:i], convo[i]).handoff
+
+
+def test_low_confidence_two_unsure_turns_without_an_answer() -> None:
+    from escalation.triggers import low_confidence
+
+    d = low_confidence([turn("hmm", "outage", 0.4, bot_reply_kinds=("clarify",))],
+                       turn("erm", "outage", 0.3, bot_reply_kinds=("no_answer",)), S)
+    assert d is not None
+    assert (d.trigger, d.reason) == ("low_confidence", "The assistant was unsure two turns in a row (40%, 30%): 'erm'")

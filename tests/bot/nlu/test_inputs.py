@@ -36,3 +36,20 @@ def test_prepare_other_latin_language_is_not_non_latin() -> None:
 def test_prepare_truncates_on_a_word_boundary() -> None:
     text, flags = prepare("word " * 30, 22)
     assert (text, flags["truncated"]) == ("word word word word", True)
+
+
+@pytest.mark.parametrize(
+    ("raw", "seen"),
+    [
+        ("ORANGE LIGHT. FLASHING. WHAT DOES IT MEAN", "orange light flashing what does it mean"),
+        ("my internet is down!!!", "my internet is down"),
+        ("why?! WHY is my bill £76.50", "why why is my bill £76.50"),
+        ("email me at jo.lee@example.com, or ring 07700-900123", "email me at jo.lee@example.com or ring 07700-900123"),
+        ("I can't log in to CS-10423...", "i can't log in to cs-10423"),
+        ("?!", "?!"),
+    ],
+)
+def test_classifier_text_lowercases_and_drops_loose_punctuation_only(raw: str, seen: str) -> None:
+    from bot.nlu.inputs import classifier_text
+
+    assert classifier_text(raw) == seen

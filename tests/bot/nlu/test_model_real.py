@@ -50,3 +50,23 @@ def test_demo_model_does_not_claim_unrelated_questions(trained: tuple[NLUService
     p = trained[0].parse("how many moons does jupiter have")
     assert p["out_of_scope"] is True
     assert p["intent"]["name"] in ("out_of_scope", "nlu_fallback")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my broadband has been dead since this morning",
+        "why did my bill go up",
+        "the light on my router keeps flashing orange",
+        "how do I restart my router?",
+        "can I pay my bill by direct debit",
+    ],
+)
+def test_demo_model_capitals_and_emphasis_parse_as_the_plain_message(
+        trained: tuple[NLUService, float, Path], text: str) -> None:
+    # Issue 13: a shouted message must mean what the lower-case one means (the sentiment may differ).
+    plain = trained[0].parse(text)
+    for variant in (text.upper(), text.upper().rstrip("?") + "!!!", text.replace(" ", ". ", 1).upper()):
+        loud = trained[0].parse(variant)
+        assert (loud["intent"]["name"], loud["out_of_scope"]) == (plain["intent"]["name"], plain["out_of_scope"])
+        assert abs(loud["intent"]["confidence"] - plain["intent"]["confidence"]) < 0.1
