@@ -19,8 +19,9 @@ from bot.runtime import Runtime
 from core.events import Event, events
 from crm import Agent, Conversation, ConversationStatus, Handoff, Sender, store
 from web.auth import StaffUser, current_user, require_agent
+from web.errors import errors
 
-router = APIRouter(prefix="/api/console", tags=["console"])
+router = APIRouter(prefix="/api/console", tags=["console"], responses=errors(401, 403, 404, 409))
 
 AGENT_STATUSES = ("online", "away", "offline")
 

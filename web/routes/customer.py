@@ -12,6 +12,7 @@ from bot.loop import InvalidMessage, publish_messages
 from bot.runtime import Runtime
 from core.events import events
 from crm import Agent, ConversationStatus, Sender, store
+from web.errors import MAX_ID, errors
 from web.security import conversation_from_token, conversation_token, identity_ok
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -38,7 +39,7 @@ class MessageIn(BaseModel):
 
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    message_id: int
+    message_id: int = Field(..., ge=1, le=MAX_ID)
     helpful: bool
 
 
@@ -89,7 +90,8 @@ def conversation_view(rt: Runtime, conversation_id: str, after: int = 0) -> dict
         }
 
 
-@router.post("", status_code=201, summary="Start a conversation (anonymous, or as a verified customer)")
+@router.post("", status_code=201, summary="Start a conversation (anonymous, or as a verified customer)",
+             responses=errors(403))
 def start(body: StartIn, request: Request) -> dict[str, Any]:
     rt = runtime(request)
     c = body.customer
@@ -114,16 +116,17 @@ def start(body: StartIn, request: Request) -> dict[str, Any]:
     }
 
 
-@router.get("/{conversation_id}", summary="Read a conversation: state, owner and messages")
+@router.get("/{conversation_id}", summary="Read a conversation: state, owner and messages", responses=errors(404))
 def read(
     request: Request,
     conversation_id: Annotated[str, Depends(conversation_id_for)],
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     return conversation_view(runtime(request), conversation_id, after)
 
 
-@router.post("/{conversation_id}/messages", status_code=201, summary="Send a customer message")
+@router.post("/{conversation_id}/messages", status_code=201, summary="Send a customer message",
+             responses=errors(404))
 def post_message(
     body: MessageIn, request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]
 ) -> dict[str, Any]:
@@ -143,7 +146,8 @@ def post_message(
     }
 
 
-@router.post("/{conversation_id}/feedback", summary='Answer "Did this help?" for a bot answer')
+@router.post("/{conversation_id}/feedback", summary='Answer "Did this help?" for a bot answer',
+             responses=errors(404))
 def feedback(
     body: FeedbackIn, request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]
 ) -> dict[str, Any]:
@@ -155,7 +159,7 @@ def feedback(
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
 
 
-@router.post("/{conversation_id}/rating", summary="Rate a resolved conversation 1-5")
+@router.post("/{conversation_id}/rating", summary="Rate a resolved conversation 1-5", responses=errors(404, 409))
 def rating(body: RatingIn, request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]) -> dict:
     rt = runtime(request)
     with rt.db.session() as s:
