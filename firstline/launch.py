@@ -64,13 +64,19 @@ class Product:
         return code
 
 
-def start(data_dir: Path, *, secret: str, model_dir: Path | None = None, timeout: float = START_TIMEOUT) -> Product:
-    """Run `firstline run` with its own data directory; return once it prints that it is ready."""
+def start(data_dir: Path, *, secret: str, model_dir: Path | None = None, timeout: float = START_TIMEOUT,
+          extra_env: dict[str, str] | None = None) -> Product:
+    """Run `firstline run` with its own data directory; return once it prints that it is ready.
+
+    extra_env sets more settings, e.g. a load benchmark's FIRSTLINE_WEB_RATE_MESSAGE_PER_IP (all its
+    simulated customers share one address, which the default rate limits would refuse).
+    """
     app_port, rasa_port = free_port(), free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTLINE_") and k != "DATABASE_URL"}
     env.update(FIRSTLINE_DATA_DIR=str(data_dir), FIRSTLINE_APP_PORT=str(app_port), FIRSTLINE_RASA_PORT=str(rasa_port),
                FIRSTLINE_MODEL_DIR=str(model_dir or ROOT / "var" / "models"), FIRSTLINE_SECRET_KEY=secret,
                PYTHONUNBUFFERED="1")
+    env.update(extra_env or {})
     proc = subprocess.Popen([sys.executable, "-m", "firstline.cli", "run"], cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     output: list[str] = []

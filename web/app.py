@@ -16,15 +16,19 @@ from bot.runtime import Runtime, set_runtime
 from core.settings import CoreSettings, get_settings
 from web.auth import LoginRequired
 from web.limits import BodyLimitMiddleware
+from web.ratelimit import RateLimits
+from web.settings import WebSettings
 
 HERE = Path(__file__).resolve().parent
 
 
 def create_app(
-    settings: CoreSettings | None = None, runtime_factory: Callable[[CoreSettings], Runtime] | None = None
+    settings: CoreSettings | None = None, runtime_factory: Callable[[CoreSettings], Runtime] | None = None,
+    web_settings: WebSettings | None = None,
 ) -> FastAPI:
     """Return the app; runtime_factory builds the services at start-up (tests pass their own)."""
     settings = settings or get_settings()
+    web_settings = web_settings or WebSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -57,6 +61,8 @@ def create_app(
         max_age=12 * 3600,
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=64 * 1024)
+    app.state.web_settings = web_settings
+    app.state.rate_limits = RateLimits(web_settings)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:

@@ -13,6 +13,8 @@ from bot.runtime import Runtime
 from core.events import events
 from crm import Agent, ConversationStatus, Sender, store
 from web.errors import MAX_ID, errors
+from web.origins import origin_allowed
+from web.ratelimit import check_message, limit_start
 from web.security import conversation_from_token, conversation_token, identity_ok
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -62,6 +64,14 @@ def conversation_id_for(
     return conversation_id
 
 
+def limited_conversation(
+    request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]
+) -> str:
+    """The token-checked conversation, counted against the message budgets (429 when over)."""
+    check_message(request, conversation_id)
+    return conversation_id
+
+
 def owner_view(s: Any, conv: Any) -> dict[str, Any]:
     if conv.status == ConversationStatus.OPEN and conv.assigned_agent_id:
         agent = s.get(Agent, conv.assigned_agent_id)
@@ -91,7 +101,7 @@ def conversation_view(rt: Runtime, conversation_id: str, after: int = 0) -> dict
 
 
 @router.post("", status_code=201, summary="Start a conversation (anonymous, or as a verified customer)",
-             responses=errors(403))
+             responses=errors(403), dependencies=[Depends(limit_start)])
 def start(body: StartIn, request: Request) -> dict[str, Any]:
     rt = runtime(request)
     c = body.customer
@@ -128,7 +138,7 @@ def read(
 @router.post("/{conversation_id}/messages", status_code=201, summary="Send a customer message",
              responses=errors(404))
 def post_message(
-    body: MessageIn, request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]
+    body: MessageIn, request: Request, conversation_id: Annotated[str, Depends(limited_conversation)]
 ) -> dict[str, Any]:
     rt = runtime(request)
     loop = request.app.state.loop
@@ -181,6 +191,9 @@ def rating(body: RatingIn, request: Request, conversation_id: Annotated[str, Dep
 async def stream(websocket: WebSocket, conversation_id: str, token: str = "") -> None:
     """Push this conversation's events; the widget re-reads from its last id after a reconnect."""
     rt: Runtime = websocket.app.state.runtime
+    if not origin_allowed(websocket, customer=True):
+        await websocket.close(code=4403)  # a page we do not know: refused before anything is sent
+        return
     if conversation_from_token(rt.settings.secret_key, token) != conversation_id:
         await websocket.close(code=4404)
         return
