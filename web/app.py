@@ -28,6 +28,9 @@ def create_app(
 ) -> FastAPI:
     """Return the app; runtime_factory builds the services at start-up (tests pass their own)."""
     settings = settings or get_settings()
+    from core.redaction import install_log_redaction
+
+    install_log_redaction()  # before anything logs: no card, email or phone reaches a log file
     web_settings = web_settings or WebSettings()
 
     @asynccontextmanager
