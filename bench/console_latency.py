@@ -28,6 +28,7 @@ async def run(base: str, agent: str, password: str, n: int) -> list[float]:
         r = await client.post("/login", data={"username": agent, "password": password})
         if "firstline_session" not in client.cookies:
             raise SystemExit(f"login failed for {agent}: HTTP {r.status_code}")
+        client.headers["X-CSRF-Token"] = (await client.get("/api/console/me")).json()["csrf_token"]
         await client.put("/api/console/me/status", json={"status": "online"})
         cookie = f"firstline_session={client.cookies['firstline_session']}"
         ws_url = base.replace("http", "ws", 1) + "/api/console/ws"

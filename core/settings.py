@@ -13,6 +13,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
 PLACEHOLDER_SECRET = "change-me"
+# Values copied from examples and tutorials: never a secret, whatever setting holds them.
+PLACEHOLDERS = frozenset({"", PLACEHOLDER_SECRET, "changeme", "change_me", "secret", "password", "test", "example",
+                          "xxx", "todo", "your-secret-key", "insecure", "dev", "default"})
+MIN_SECRET_CHARS = 16
+
+
+def check_secret(name: str, value: str, mode: str) -> None:
+    """Raise ValueError for a placeholder or short secret outside local mode (every secret setting calls this)."""
+    if mode == "local":
+        return
+    if value.strip().lower() in PLACEHOLDERS:
+        raise ValueError(f"{name} must be set to a real secret outside local mode (it is a placeholder)")
+    if len(value) < MIN_SECRET_CHARS:
+        raise ValueError(f"{name} must be at least {MIN_SECRET_CHARS} characters outside local mode")
 
 
 class CoreSettings(BaseSettings):
@@ -51,9 +65,8 @@ class CoreSettings(BaseSettings):
             self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
         if not self.public_url:
             self.public_url = f"http://{self.app_host}:{self.app_port}"
+        check_secret("FIRSTLINE_SECRET_KEY", self.secret_key, self.mode)
         if self.secret_key in ("", PLACEHOLDER_SECRET):
-            if self.mode != "local":
-                raise ValueError("FIRSTLINE_SECRET_KEY must be set to a real secret outside local mode")
             # Local mode: a random secret kept under var/, so the well-known placeholder never signs anything.
             self.secret_key = _local_secret(self.data_dir / "secret_key")
         return self

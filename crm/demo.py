@@ -25,18 +25,20 @@ def _dt(value: Any) -> datetime | None:
 def load_tenant(session: Session, path: Path, agent_password: str | None = None) -> dict[str, Any]:
     """Create the tenant's agents and customers unless they exist; return what was created.
 
-    Demo agents share one password (generated unless given) so a newcomer can log in as any of them.
+    Each demo agent gets their own generated password (created["agent_passwords"]), so one leaked
+    login is not every agent's; agent_password (tests) gives them all that one instead.
     """
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     tz = (data.get("company") or {}).get("timezone", "UTC")
-    password = agent_password or secrets.token_urlsafe(9)
-    created: dict[str, Any] = {"agents": [], "customers": [], "agent_password": None}
+    created: dict[str, Any] = {"agents": [], "customers": [], "agent_passwords": {}}
     agents: dict[str, Agent] = {a.username: a for a in session.scalars(select(Agent))}
-    pw_hash = None
+    shared_hash = hash_password(agent_password) if agent_password else None
     for a in data.get("agents") or []:
         if a["username"] in agents:
             continue
-        pw_hash = pw_hash or hash_password(password)
+        password = agent_password or secrets.token_urlsafe(12)
+        pw_hash = shared_hash or hash_password(password)
+        created["agent_passwords"][a["username"]] = password
         agent = Agent(
             username=a["username"], display_name=a["display_name"], password_hash=pw_hash, role="agent",
             team=a.get("team"), skills=list(a.get("skills") or []), languages=list(a.get("languages") or ["en"]),
@@ -46,8 +48,6 @@ def load_tenant(session: Session, path: Path, agent_password: str | None = None)
         session.add(agent)
         agents[agent.username] = agent
         created["agents"].append(agent.username)
-    if created["agents"]:
-        created["agent_password"] = password
     session.flush()
     for c in data.get("customers") or []:
         if session.scalar(select(Customer).where(Customer.external_id == c["external_id"])) is not None:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.embedding import Embedder
+from core.redaction import redact
 from crm import Handoff, Message, Sender
 
 KEY_IDS = 50
@@ -102,9 +103,12 @@ def _handoffs(session: Session, conversation_ids: list[str], chunk: int = 500) -
 
 
 def questions_by_id(session: Session, message_ids: Sequence[int]) -> list[str]:
-    """Return the distinct texts of these customer messages, in the order given (a cluster's examples)."""
+    """Return the distinct texts of these customer messages, in the order given (a cluster's examples).
+
+    Masked (core.redaction): what becomes a draft article or NLU example carries no personal data.
+    """
     ids = list(dict.fromkeys(int(i) for i in message_ids))
-    rows = {m.id: m.text for m in session.scalars(
+    rows = {m.id: redact(m.text) for m in session.scalars(
         select(Message).where(Message.id.in_(ids), Message.sender == Sender.CUSTOMER))}
     return list(dict.fromkeys(rows[i] for i in ids if i in rows))
 
@@ -112,10 +116,14 @@ def questions_by_id(session: Session, message_ids: Sequence[int]) -> list[str]:
 def cluster_questions(
     questions: Sequence[FailedQuestion], embedder: Embedder, *, threshold: float = 0.55, max_examples: int = 5
 ) -> list[Cluster]:
-    """Group questions by meaning (greedy centroid clustering on cosine), largest first."""
+    """Group questions by meaning (greedy centroid clustering on cosine), largest first.
+
+    Texts are masked before they are embedded or shown: the report names no card, email or phone.
+    """
     if not questions:
         return []
-    vecs = embedder.encode([q.text for q in questions])
+    masked = [redact(q.text) for q in questions]
+    vecs = embedder.encode(masked)
     centroids: list[np.ndarray] = []
     members: list[list[int]] = []
     for i, v in enumerate(vecs):
@@ -134,8 +142,8 @@ def cluster_questions(
         order = sorted(idx, key=lambda i: -float(vecs[i] @ c))  # most typical first
         texts: list[str] = []
         for i in order:
-            if questions[i].text not in texts:
-                texts.append(questions[i].text)
+            if masked[i] not in texts:
+                texts.append(masked[i])
         clusters.append(
             Cluster(
                 label=texts[0],

@@ -16,15 +16,22 @@ from bot.runtime import Runtime, set_runtime
 from core.settings import CoreSettings, get_settings
 from web.auth import LoginRequired
 from web.limits import BodyLimitMiddleware
+from web.ratelimit import RateLimits
+from web.settings import WebSettings
 
 HERE = Path(__file__).resolve().parent
 
 
 def create_app(
-    settings: CoreSettings | None = None, runtime_factory: Callable[[CoreSettings], Runtime] | None = None
+    settings: CoreSettings | None = None, runtime_factory: Callable[[CoreSettings], Runtime] | None = None,
+    web_settings: WebSettings | None = None,
 ) -> FastAPI:
     """Return the app; runtime_factory builds the services at start-up (tests pass their own)."""
     settings = settings or get_settings()
+    from core.redaction import install_log_redaction
+
+    install_log_redaction()  # before anything logs: no card, email or phone reaches a log file
+    web_settings = web_settings or WebSettings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -62,6 +69,8 @@ def create_app(
     from web.metrics import install as install_metrics
 
     install_metrics(app)  # outermost: times every request, under its route template
+    app.state.web_settings = web_settings
+    app.state.rate_limits = RateLimits(web_settings)
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:

@@ -71,4 +71,7 @@ def login(request: Request, username: str, password: str) -> StaffUser | None:
         request.session.clear()
         request.session["agent_id"] = agent.id
         request.session["pw"] = agent.password_hash[-12:]
+        from web.csrf import new_csrf_token
+
+        new_csrf_token(request.session)
         return StaffUser(agent.id, agent.username, agent.display_name, agent.role)

@@ -34,7 +34,9 @@ def identity_hash(secret: str, external_id: str) -> str:
 
 
 def identity_ok(secret: str, external_id: str, given: str | None) -> bool:
-    return bool(given) and hmac.compare_digest(identity_hash(secret, external_id), given or "")
+    # Bytes, not str: compare_digest raises TypeError on non-ASCII text, and `given` is the caller's.
+    expected = identity_hash(secret, external_id).encode()
+    return bool(given) and hmac.compare_digest(expected, (given or "").encode("utf-8", "surrogatepass"))
 
 
 def internal_token(secret: str) -> str:

@@ -41,8 +41,8 @@ def prepare_database(settings: CoreSettings, *, seed_demo: bool = True) -> tuple
     with db.session() as s:
         if seed_demo and TENANT.exists():
             created = load_tenant(s, TENANT)
-            if created["agent_password"]:
-                line = f"demo agents {', '.join(created['agents'])}: password {created['agent_password']}\n"
+            for username, password in created["agent_passwords"].items():  # one password each
+                line = f"{username}: password {password}\n"
                 write_secret_file(creds, line)
                 notes.append(line.strip())
         if not has_admin(s):

@@ -27,6 +27,7 @@ def agent_client(product: Product, username: str, status: str = "online") -> htt
     c = httpx.Client(base_url=product.base, timeout=30)
     r = c.post("/login", data={"username": username, "password": PASSWORD})
     assert r.status_code in (200, 303), r.text
+    c.headers["X-CSRF-Token"] = c.get("/api/console/me").json()["csrf_token"]  # as console.js sends it
     assert c.put("/api/console/me/status", json={"status": status}).status_code == 200
     return c
 

@@ -14,6 +14,7 @@ from core.settings import CoreSettings
 from crm import Sender, store
 from knowledge_base import ArticleRepository, KBSettings, KnowledgeBase, parse_article
 from tests import factories, fakes
+from tests.web.staff import login
 from web.app import create_app
 
 ARTICLES = Path(__file__).parents[2] / "knowledge_base" / "articles"
@@ -34,13 +35,12 @@ def admin(settings: CoreSettings, db: Database, tmp_path: Path) -> Iterator[Test
         return rt
 
     with TestClient(create_app(settings, runtime_factory=runtime)) as client:
-        client.post("/login", data={"username": "root", "password": "correct-horse"})
+        login(client, "root")
         yield client
 
 
 def test_agent_cannot_open_admin_pages(admin: TestClient) -> None:
-    admin.post("/logout")
-    admin.post("/login", data={"username": "maria", "password": "correct-horse"})
+    login(admin, "maria")
     for path in ("/admin/articles", "/admin/try", "/admin/gaps", "/admin/articles/new"):
         assert admin.get(path).status_code == 403
 

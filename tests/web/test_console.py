@@ -12,6 +12,7 @@ from core.events import EventBus
 from crm import Agent, ConversationStatus, Sender, store
 from escalation import Decision, hand_off
 from tests import factories
+from tests.web.staff import login
 
 ASKED = Decision(True, "asked_for_human", "Customer asked for a person: 'agent please'")
 MON_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -21,12 +22,6 @@ MON_10 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 def tom(db: Database) -> int:
     with db.session() as s:
         return factories.agent(s, "tom", display_name="Tom Okafor", team="Technical Support", status="offline").id
-
-
-def login(client: TestClient, username: str) -> None:
-    client.post("/logout")
-    r = client.post("/login", data={"username": username, "password": "correct-horse"}, follow_redirects=False)
-    assert r.status_code == 303, r.text
 
 
 def queued_for(db: Database, username: str | None) -> str:

@@ -12,9 +12,10 @@ from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse,
 from bot.runtime import Runtime
 from core.events import events
 from web.auth import StaffUser, require_admin
+from web.csrf import csrf_protect
 from web.templating import templates
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Admin = Annotated[StaffUser, Depends(require_admin)]
 NLU_DIR = Path(__file__).resolve().parents[2] / "data" / "nlu"
 

@@ -19,8 +19,12 @@ from bot.runtime import Runtime
 from core.events import Event, events
 from crm import Agent, Conversation, ConversationStatus, Handoff, Sender, store
 from web.auth import StaffUser, current_user, require_agent
+from web.csrf import csrf_protect, csrf_token
+from web.errors import errors
+from web.origins import origin_allowed
 
-router = APIRouter(prefix="/api/console", tags=["console"])
+router = APIRouter(prefix="/api/console", tags=["console"], responses=errors(401, 403, 404, 409),
+                   dependencies=[Depends(csrf_protect)])
 
 AGENT_STATUSES = ("online", "away", "offline")
 
@@ -82,7 +86,7 @@ def me(request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> 
         a = s.get(Agent, user.id)
         assert a is not None
         return {"id": a.id, "username": a.username, "name": a.display_name, "team": a.team, "status": a.status,
-                "role": a.role}
+                "role": a.role, "csrf_token": csrf_token(request.session)}
 
 
 @router.put("/me/status")
@@ -249,6 +253,9 @@ CONSOLE_EVENTS = {
 @router.websocket("/ws")
 async def console_stream(websocket: WebSocket) -> None:
     """Push queue and conversation events this agent may see; the page re-reads on each."""
+    if not origin_allowed(websocket, customer=False):
+        await websocket.close(code=4403)  # another site's page riding on an agent's cookie
+        return
     user = current_user(websocket)  # type: ignore[arg-type]
     if user is None:
         await websocket.close(code=4401)

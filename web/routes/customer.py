@@ -14,7 +14,10 @@ from bot.runtime import Runtime
 from core.events import events
 from crm import Agent, ConversationStatus, Sender, store
 from web.customer_events import customer_event
+from web.errors import MAX_ID, errors
 from web.metrics import observe_turn
+from web.origins import origin_allowed
+from web.ratelimit import check_message, limit_start
 from web.security import conversation_from_token, conversation_token, identity_ok, visitor_from_token, visitor_token
 
 router = APIRouter(prefix="/api/conversations", tags=["customer"])
@@ -42,7 +45,7 @@ class MessageIn(BaseModel):
 
 class FeedbackIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    message_id: int
+    message_id: int = Field(..., ge=1, le=MAX_ID)
     helpful: bool
 
 
@@ -62,6 +65,14 @@ def conversation_id_for(
     secret = runtime(request).settings.secret_key
     if not x_conversation_token or conversation_from_token(secret, x_conversation_token) != conversation_id:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "conversation not found")
+    return conversation_id
+
+
+def limited_conversation(
+    request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]
+) -> str:
+    """The token-checked conversation, counted against the message budgets (429 when over)."""
+    check_message(request, conversation_id)
     return conversation_id
 
 
@@ -93,7 +104,8 @@ def conversation_view(rt: Runtime, conversation_id: str, after: int = 0) -> dict
         }
 
 
-@router.post("", status_code=201, summary="Start a conversation (anonymous, or as a verified customer)")
+@router.post("", status_code=201, summary="Start a conversation (anonymous, or as a verified customer)",
+             responses=errors(403), dependencies=[Depends(limit_start)])
 def start(body: StartIn, request: Request) -> dict[str, Any]:
     rt = runtime(request)
     c = body.customer
@@ -139,18 +151,19 @@ def returning_visitor(s: Any, secret: str, token: str) -> Any:
     return customer
 
 
-@router.get("/{conversation_id}", summary="Read a conversation: state, owner and messages")
+@router.get("/{conversation_id}", summary="Read a conversation: state, owner and messages", responses=errors(404))
 def read(
     request: Request,
     conversation_id: Annotated[str, Depends(conversation_id_for)],
-    after: Annotated[int, Query(ge=0)] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> dict[str, Any]:
     return conversation_view(runtime(request), conversation_id, after)
 
 
-@router.post("/{conversation_id}/messages", status_code=201, summary="Send a customer message")
+@router.post("/{conversation_id}/messages", status_code=201, summary="Send a customer message",
+             responses=errors(404))
 def post_message(
-    body: MessageIn, request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]
+    body: MessageIn, request: Request, conversation_id: Annotated[str, Depends(limited_conversation)]
 ) -> dict[str, Any]:
     rt = runtime(request)
     loop = request.app.state.loop
@@ -170,7 +183,8 @@ def post_message(
     }
 
 
-@router.post("/{conversation_id}/feedback", summary='Answer "Did this help?" for a bot answer')
+@router.post("/{conversation_id}/feedback", summary='Answer "Did this help?" for a bot answer',
+             responses=errors(404))
 def feedback(
     body: FeedbackIn, request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]
 ) -> dict[str, Any]:
@@ -182,7 +196,7 @@ def feedback(
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
 
 
-@router.post("/{conversation_id}/rating", summary="Rate a resolved conversation 1-5")
+@router.post("/{conversation_id}/rating", summary="Rate a resolved conversation 1-5", responses=errors(404, 409))
 def rating(body: RatingIn, request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]) -> dict:
     rt = runtime(request)
     with rt.db.session() as s:
@@ -204,6 +218,9 @@ def rating(body: RatingIn, request: Request, conversation_id: Annotated[str, Dep
 async def stream(websocket: WebSocket, conversation_id: str, token: str = "") -> None:
     """Push this conversation's events; the widget re-reads from its last id after a reconnect."""
     rt: Runtime = websocket.app.state.runtime
+    if not origin_allowed(websocket, customer=True):
+        await websocket.close(code=4403)  # a page we do not know: refused before anything is sent
+        return
     if conversation_from_token(rt.settings.secret_key, token) != conversation_id:
         await websocket.close(code=4404)
         return

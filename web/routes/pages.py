@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlparse
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from crm import store
 from web.auth import current_user, login
+from web.csrf import csrf_protect
 from web.security import identity_hash
 from web.templating import templates
 
@@ -74,6 +75,17 @@ def login_submit(
     password: Annotated[str, Form(max_length=200)],
     next: Annotated[str, Form(max_length=500)] = "/console",
 ) -> Response:
+    from web.ratelimit import RateLimited, client_address
+
+    try:
+        request.app.state.rate_limits.check("login", client_address(request))
+    except RateLimited as exc:
+        return templates.TemplateResponse(
+            request, "login.html",
+            {"next": _safe_next(next), "user": None,
+             "error": f"Too many login attempts from your address. Try again in {exc.retry_after} seconds."},
+            status_code=429, headers={"Retry-After": str(exc.retry_after)},
+        )
     user = login(request, username, password)
     if user is None:
         return templates.TemplateResponse(
@@ -88,7 +100,7 @@ def login_submit(
     return RedirectResponse(target, status_code=303)
 
 
-@router.post("/logout")
+@router.post("/logout", dependencies=[Depends(csrf_protect)])
 def logout(request: Request) -> RedirectResponse:
     user = current_user(request)
     if user is not None:  # nobody must be promised a person who has gone home

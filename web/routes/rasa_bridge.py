@@ -8,11 +8,13 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from bot.runtime import Runtime
+from web.errors import errors
 from web.security import internal_token
 
-router = APIRouter(tags=["rasa"], include_in_schema=True)
+router = APIRouter(tags=["rasa"], include_in_schema=True, responses=errors(400, 401, 404, 449))
 
 
 def _check_token(rt: Runtime, given: str | None) -> None:
@@ -38,7 +40,19 @@ async def parse(request: Request) -> dict[str, Any]:
     return result
 
 
-@router.post("/webhook", summary="Rasa's action server webhook (rasa-sdk, mounted in the app)")
+class ActionError(BaseModel):
+    """rasa-sdk's error answer ({error, action_name}); the app's own checks answer {detail}."""
+
+    error: str | None = None
+    action_name: str | None = None
+    detail: str | dict[str, Any] | list[Any] | None = None
+
+
+ACTION_ERRORS = {c: {"model": ActionError, "description": d} for c, d in (
+    (400, "Bad call (rasa-sdk) or malformed body"), (404, "No such action"), (449, "Retry with the domain"))}
+
+
+@router.post("/webhook", summary="Rasa's action server webhook (rasa-sdk, mounted in the app)", responses=ACTION_ERRORS)
 async def webhook(request: Request) -> JSONResponse:
     from rasa_sdk.executor import ActionExecutor
     from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException

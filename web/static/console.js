@@ -5,11 +5,12 @@
   var root = document.querySelector(".console");
   var me = Number(root.getAttribute("data-agent-id"));
   var current = null, currentData = null, typingSent = 0;
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";  // sent on every call
 
   function $(id) { return document.getElementById(id); }
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
   function api(method, path, body) {
-    return fetch(path, { method: method, headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+    return fetch(path, { method: method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, credentials: "same-origin",
                          body: body ? JSON.stringify(body) : undefined })
       .then(function (r) {
         if (r.status === 204) return {};

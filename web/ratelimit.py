@@ -1,0 +1,84 @@
+"""Rate limits on login, conversation start and customer messages, per address and per conversation.
+
+Counting is the `limits` library's moving window (memory, or Redis for several workers); this module
+only names the budgets and turns an exhausted one into a 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from fastapi import HTTPException, Request
+from limits import RateLimitItem, parse_many
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+from web.settings import WebSettings
+
+__all__ = ["RateLimited", "RateLimits", "check_message", "client_address", "limit_start"]
+
+
+@dataclass
+class RateLimited(Exception):
+    """A budget is used up; retry_after is whole seconds until the oldest counted hit leaves the window."""
+
+    budget: str
+    retry_after: int
+
+
+class RateLimits:
+    """The named budgets of one app; check() counts a hit and raises RateLimited when over."""
+
+    def __init__(self, settings: WebSettings) -> None:
+        self.enabled = settings.rate_limits_enabled
+        self.limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
+        self.budgets: dict[str, list[RateLimitItem]] = {
+            "login": parse_many(settings.rate_login_per_ip),
+            "start": parse_many(settings.rate_start_per_ip),
+            "message": parse_many(settings.rate_message_per_ip),
+            "conversation": parse_many(settings.rate_message_per_conversation),
+        }
+
+    def check(self, budget: str, key: str) -> None:
+        if not self.enabled:
+            return
+        for item in self.budgets[budget]:
+            if not self.limiter.hit(item, budget, key):
+                reset, _ = self.limiter.get_window_stats(item, budget, key)
+                raise RateLimited(budget, max(1, math.ceil(reset - time.time())))
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, run uvicorn with --proxy-headers so this is the client's)."""
+    return request.client.host if request.client else "unknown"
+
+
+def _limits(request: Request) -> RateLimits:
+    return request.app.state.rate_limits  # type: ignore[no-any-return]
+
+
+def too_many(exc: RateLimited, what: str) -> HTTPException:
+    return HTTPException(
+        429,
+        {"code": "rate_limited", "message": f"{what}; please try again in {exc.retry_after} seconds"},
+        headers={"Retry-After": str(exc.retry_after)},
+    )
+
+
+def limit_start(request: Request) -> None:
+    """Dependency: conversation starts per address."""
+    try:
+        _limits(request).check("start", client_address(request))
+    except RateLimited as exc:
+        raise too_many(exc, "too many conversations were started from your address") from exc
+
+
+def check_message(request: Request, conversation_id: str) -> None:
+    """Customer messages per address and per conversation (after the conversation token was checked)."""
+    try:
+        _limits(request).check("message", client_address(request))
+        _limits(request).check("conversation", conversation_id)
+    except RateLimited as exc:
+        raise too_many(exc, "you are sending messages too fast") from exc

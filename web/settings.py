@@ -1,0 +1,40 @@
+"""Settings of the web edge (env prefix FIRSTLINE_WEB_): site origins and rate limits."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["WebSettings", "origin_of"]
+
+
+class WebSettings(BaseSettings):
+    """Read once per app (create_app); limits use the `limits` syntax: "30/minute;500/hour"."""
+
+    model_config = SettingsConfigDict(env_prefix="FIRSTLINE_WEB_", env_file=".env", extra="ignore")
+
+    # Comma-separated origins of the sites that embed the widget (https://www.example.com). The app's
+    # own public URL is always allowed; the console accepts only that (and its own host).
+    site_origins: str = ""
+    rate_limits_enabled: bool = True
+    # memory:// counts per process; with several workers use the shared Redis (redis://host:6379/2).
+    rate_limit_storage: str = "memory://"
+    # Generous for people, tight for scripts: a person logs in a few times an hour, starts one chat per
+    # visit and cannot type a message every two seconds for a minute; an office behind one address
+    # shares the per-address budgets.
+    rate_login_per_ip: str = "20/minute;200/hour"
+    rate_start_per_ip: str = "60/minute;1000/hour"
+    rate_message_per_ip: str = "300/minute"
+    rate_message_per_conversation: str = "30/minute"
+
+    def origins(self, public_url: str) -> set[str]:
+        """Return the allowed browser origins for the customer channel."""
+        given = {origin_of(o) for o in self.site_origins.split(",") if o.strip()}
+        return {origin_of(public_url), *given}
+
+
+def origin_of(url: str) -> str:
+    """Return scheme://host[:port] of a URL, lower-cased, as browsers send it in Origin."""
+    parts = urlsplit(url.strip())
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
