@@ -52,6 +52,10 @@ class Product:
                 creds[name] = pw
         return creds
 
+    def pid(self, name: str) -> int:
+        """Return the pid of a supervised process ("app", "rasa"; production: "rasa-2" …) from its pid file."""
+        return int((self.data_dir / "run" / f"{name}.pid").read_text())
+
     def stop(self, timeout: float = 60) -> int:
         """Stop both processes as Ctrl-C does; return the exit code."""
         assert self.proc is not None
