@@ -71,7 +71,8 @@ class Product:
 def start(data_dir: Path, *, secret: str, model_dir: Path | None = None, timeout: float = START_TIMEOUT) -> Product:
     """Run `firstline run` with its own data directory; return once it prints that it is ready."""
     app_port, rasa_port = free_port(), free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTLINE_") and k != "DATABASE_URL"}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("FIRSTLINE_") and k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(FIRSTLINE_DATA_DIR=str(data_dir), FIRSTLINE_APP_PORT=str(app_port), FIRSTLINE_RASA_PORT=str(rasa_port),
                FIRSTLINE_MODEL_DIR=str(model_dir or ROOT / "var" / "models"), FIRSTLINE_SECRET_KEY=secret,
                PYTHONUNBUFFERED="1")

@@ -37,6 +37,7 @@ def create_app(
         install_runtime(app, rt)
         yield
         set_runtime(None)
+        rt.bus.close()
         close = getattr(rt.dialogue, "close", None)
         if close:
             close()
