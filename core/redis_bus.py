@@ -136,9 +136,18 @@ class RedisEventBus(EventBus):
                     pass
 
 
-def make_bus(redis_url: str) -> EventBus:
-    """The bus for this process: across workers through Redis when a URL is given, else in-process."""
-    return RedisEventBus(redis_url) if redis_url else EventBus()
+def make_bus(redis_url: str, channel_key: str = "") -> EventBus:
+    """The bus for this process: across workers through Redis when a URL is given, else in-process.
+
+    Pub/sub channels ignore Redis database numbers, so workers of one desk (one database, given as
+    channel_key) share a channel and another desk on the same Redis hears none of it.
+    """
+    if not redis_url:
+        return EventBus()
+    import hashlib
+
+    suffix = hashlib.sha256(channel_key.encode()).hexdigest()[:12] if channel_key else ""
+    return RedisEventBus(redis_url, f"{CHANNEL}:{suffix}" if suffix else CHANNEL)
 
 
 __all__ = ["CHANNEL", "RedisEventBus", "make_bus"]

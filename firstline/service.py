@@ -56,6 +56,7 @@ class Service:
     run_dir: Path
     start_timeout: float = 240.0
     backoff: Backoff = field(default_factory=Backoff)
+    start_after: str | None = None  # at start-up, wait until this service is healthy first
     proc: subprocess.Popen[str] | None = None
     healthy: bool = False
     failures: int = 0  # crashes in a row, reset once it has run healthy for backoff.stable_after

@@ -67,7 +67,18 @@ def prepare(settings: CoreSettings) -> Path:
     from core.embedding import get_embedder
 
     say("NLU: checking the intent model")
-    NLUService.load_or_train(NLU_DATA, rasa_project.model_dir(settings) / "nlu", embedder=get_embedder(), progress=say)
+    embedder = get_embedder()
+    NLUService.load_or_train(NLU_DATA, rasa_project.model_dir(settings) / "nlu", embedder=embedder, progress=say)
+    # The search index too, once, before the app starts: several workers must not all build it.
+    from core.db import Database
+    from knowledge_base import KnowledgeBase
+
+    say("knowledge base: checking the search index")
+    db = Database(settings.database_url)
+    try:
+        KnowledgeBase.open(db, embedder=embedder)
+    finally:
+        db.dispose()
     return model
 
 
@@ -112,7 +123,7 @@ def embedded_services(settings: CoreSettings, model: Path, logs: Path) -> list[S
     ]
 
 
-def run(settings: CoreSettings, *, train_only: bool = False) -> int:
+def run(settings: CoreSettings, *, train_only: bool = False, production: bool = False) -> int:
     if train_only:
         try:
             prepare(settings)
@@ -120,6 +131,14 @@ def run(settings: CoreSettings, *, train_only: bool = False) -> int:
             say("stopped before training finished")
             return 130
         return 0
+    if production:
+        from firstline.production import ProductionError, check, production_services
+
+        try:
+            run_settings = check(settings)
+        except ProductionError as exc:
+            say(f"refusing to start in production mode: {exc}")
+            return 2
     try:
         model = train_in_child(settings)
     except KeyboardInterrupt:  # Ctrl-C while training: nothing is running yet
@@ -130,7 +149,8 @@ def run(settings: CoreSettings, *, train_only: bool = False) -> int:
         return 1
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    services = embedded_services(settings, model, logs)
+    services = (production_services(settings, run_settings, model, logs) if production
+                else embedded_services(settings, model, logs))
     stopping = threading.Event()
 
     def stop(*_: object) -> None:
@@ -140,8 +160,15 @@ def run(settings: CoreSettings, *, train_only: bool = False) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         say("starting " + ", ".join(s.name for s in services) + "…")
+        # Those that wait for another (a second Rasa server creating the same tracker tables) start after it.
         for svc in services:
-            svc.start(say)
+            if svc.start_after is None:
+                svc.start(say)
+        for svc in services:
+            if svc.proc is None:
+                _wait_healthy(next(s for s in services if s.name == svc.start_after), svc.start_after or "",
+                              svc.start_timeout, stopping)
+                svc.start(say)
         for svc in services:
             _wait_healthy(svc, svc.name, svc.start_timeout, stopping)
         base = services[0].health_url.removesuffix("/health")

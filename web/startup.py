@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.dialogue import RasaClient
+from bot.rasa_pool import make_dialogue
 from bot.runtime import Runtime
 from core.db import Database
 from core.embedding import get_embedder
@@ -96,8 +96,9 @@ def build_runtime(
         say("opening the knowledge base index")
         kb = KnowledgeBase.open(db, embedder=embedder)
     if dialogue is None:
-        dialogue = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
-    bus = make_bus(settings.redis_url)  # across workers through Redis in production mode
+        dialogue = make_dialogue(settings.rasa_url, settings.rasa_timeout_seconds)  # several: production mode
+    # across workers through Redis in production mode; one channel per database, so two desks can share a Redis
+    bus = make_bus(settings.redis_url, channel_key=settings.database_url)
     rt = Runtime(settings=settings, db=db, bus=bus, nlu=nlu, dialogue=dialogue, kb=kb, embedder=embedder)
     if kb is not None and hasattr(kb, "sync_article"):
         # every worker holds its own index in memory: each one re-indexes the edited article
