@@ -12,10 +12,13 @@ from crm import store
 
 class Gate:
     def __init__(self, rt: Runtime, settings: Any = None) -> None:
+        from core.embedding_cache import CachedEmbedder
         from escalation import EscalationSettings
 
         self.rt = rt
         self.settings = settings or EscalationSettings()
+        # the policy re-reads the last answered questions every check: their vectors are kept
+        self.embedder = CachedEmbedder(rt.embedder) if rt.embedder is not None else None
 
     def check(self, session: Session, conversation_id: str, *, dialogue_available: bool) -> Any:
         """Assess the conversation's latest customer turn; return the escalation Decision."""
@@ -35,7 +38,7 @@ class Gate:
             turns[-1],
             customer=customer,
             settings=self.settings,
-            embedder=self.rt.embedder,
+            embedder=self.embedder,
             dialogue_available=dialogue_available,
         )
 
