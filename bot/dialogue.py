@@ -19,6 +19,10 @@ class DialogueUnavailable(RuntimeError):
         self.reason = reason
 
 
+class RasaUnreachable(DialogueUnavailable):
+    """Rasa refused the connection or died before answering: another server may take the turn."""
+
+
 @dataclass(frozen=True)
 class BotReply:
     text: str
@@ -70,6 +74,10 @@ class RasaClient:
             resp = self._client.post("/webhooks/rest/webhook", json=body)
         except httpx.TimeoutException as exc:
             raise DialogueUnavailable(f"Rasa did not answer within {self._client.timeout.read}s", "timeout") from exc
+        except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+            # Refused, or the server went away before answering (a kept-alive connection to a killed
+            # process): Rasa saves a turn's tracker only when the turn completes, so another may take it.
+            raise RasaUnreachable(f"Rasa unreachable: {exc.__class__.__name__}", "unreachable") from exc
         except httpx.HTTPError as exc:
             raise DialogueUnavailable(f"Rasa unreachable: {exc.__class__.__name__}", "unreachable") from exc
         if resp.status_code != 200:

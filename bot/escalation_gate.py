@@ -22,6 +22,7 @@ def is_verification_turn(turn: Any) -> bool:
 
 class Gate:
     def __init__(self, rt: Runtime, settings: Any = None) -> None:
+        from core.embedding_cache import CachedEmbedder
         from escalation import EscalationSettings
 
         self.rt = rt
@@ -37,6 +38,8 @@ class Gate:
             return
         self.dissatisfaction = load_or_train(data, model_dir / "dissatisfaction", self.rt.nlu.parse, self.rt.embedder,
                                              progress)
+        # the policy re-reads the last answered questions every check: their vectors are kept
+        self.embedder = CachedEmbedder(rt.embedder) if rt.embedder is not None else None
 
     def check(self, session: Session, conversation_id: str, *, dialogue_available: bool) -> Any:
         """Assess the conversation's latest customer turn; return the escalation Decision."""
@@ -59,7 +62,7 @@ class Gate:
             turns[-1],
             customer=customer,
             settings=self.settings,
-            embedder=self.rt.embedder,
+            embedder=self.embedder,
             dialogue_available=dialogue_available,
             dissatisfaction=self.dissatisfaction,
         )

@@ -1,8 +1,8 @@
 """Domain events: every `noun.verb` name lives here, and the bus that carries them.
 
 Side effects (console push, widget push, follow-up scheduling, metrics) subscribe to events;
-domain code publishes and never calls them directly. The in-process bus serves one worker; a
-Redis-backed bus with the same interface is the seam for multi-worker production mode.
+domain code publishes and never calls them directly. The in-process bus serves one worker; in
+production mode (REDIS_URL set) core/redis_bus.py carries the same events across workers.
 """
 
 from __future__ import annotations
@@ -54,6 +54,10 @@ class events:  # noqa: N801 - a namespace of constants, read as events.MESSAGE_C
     NOTICE_CHANGED = "notice.changed"  # an admin wrote or cleared the surge notice
     POST_RECEIVED = "post.received"  # a public post became a conversation
     DELIVERY_UPDATED = "delivery.updated"  # an agent's reply on an outbound channel was delivered, or failed
+    # production mode (issue 12): the bus tells live subscribers when events across workers stop or
+    # resume, so widget and console poll in between (core/redis_bus.py)
+    LIVE_DEGRADED = "live.degraded"
+    LIVE_RESTORED = "live.restored"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class Event:
 
 
 Handler = Callable[[Event], None]
+LIVE_STATUS = frozenset({events.LIVE_DEGRADED, events.LIVE_RESTORED})  # reach every live subscriber
 
 
 class _Subscription:
@@ -77,7 +82,7 @@ class _Subscription:
         self.queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=1000)
 
     def offer(self, event: Event) -> None:
-        if not self.predicate(event):
+        if event.name not in LIVE_STATUS and not self.predicate(event):
             return
 
         def put() -> None:
@@ -99,10 +104,23 @@ class EventBus:
         self._subs: set[_Subscription] = set()
         self._lock = threading.Lock()
 
+    # False while events published by other workers cannot reach this one (see core/redis_bus.py).
+    live = True
+
     def on(self, name: str | None, handler: Handler) -> None:
-        """Call handler synchronously for every event called name (None = all events)."""
+        """Call handler synchronously for every event called name (None = all events).
+
+        With several workers this runs once, in the worker that published: domain side effects.
+        """
         with self._lock:
             self._handlers.append((name, handler))
+
+    def on_every_worker(self, name: str | None, handler: Handler) -> None:
+        """Call handler in every worker for each event called name: for per-process state (caches, indexes)."""
+        self.on(name, handler)
+
+    def close(self) -> None:
+        """Release what the bus holds (nothing for the in-process bus)."""
 
     def publish(self, event: Event) -> None:
         with self._lock:
@@ -138,6 +156,8 @@ class EventBus:
         sub = _Subscription(asyncio.get_running_loop(), predicate)
         with self._lock:
             self._subs.add(sub)
+        if not self.live:  # a client connecting during an outage polls from the start
+            sub.offer(Event(events.LIVE_DEGRADED, {}))
         try:
             while True:
                 yield await sub.queue.get()

@@ -15,9 +15,16 @@ def _settings():  # type: ignore[no-untyped-def]
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from pydantic import ValidationError
+
     from firstline.supervisor import run
 
-    return run(_settings(), train_only=args.command == "train")
+    try:
+        settings = _settings()
+    except ValidationError as exc:  # e.g. FIRSTLINE_MODE=production without a real secret
+        print(f"[firstline] refusing to start: {exc.errors()[0]['msg']}", file=sys.stderr)
+        return 2
+    return run(settings, train_only=args.command == "train", production=getattr(args, "production", False))
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
@@ -42,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="firstline", description="Firstline support desk")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="set up, train what is stale, start Rasa and the app")
+    p.add_argument("--production", action="store_true",
+                   help="several app workers and Rasa servers on PostgreSQL + Redis (needs DATABASE_URL, "
+                        "REDIS_URL and FIRSTLINE_SECRET_KEY; see the README's Operations section)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("train", help="train what is stale (dialogue model, NLU model) and exit")
     p.set_defaults(func=cmd_run)

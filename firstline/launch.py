@@ -37,11 +37,13 @@ class Product:
     data_dir: Path
     output: list[str]
     secret: str
+    database_url: str = ""  # production mode: PostgreSQL; else the SQLite file under data_dir
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # what `firstline run` was started with
     proc: subprocess.Popen[str] | None = field(default=None, repr=False)
     reader: threading.Thread | None = field(default=None, repr=False)
 
     def db_url(self) -> str:
-        return f"sqlite:///{self.data_dir / 'firstline.db'}"
+        return self.database_url or f"sqlite:///{self.data_dir / 'firstline.db'}"
 
     def credentials(self) -> dict[str, str]:
         """Return {login: password} from the credentials file the first run writes."""
@@ -51,6 +53,10 @@ class Product:
             for name in who.removeprefix("demo agents ").split(", "):
                 creds[name] = pw
         return creds
+
+    def pid(self, name: str) -> int:
+        """Return the pid of a supervised process ("app", "rasa"; production: "rasa-2" …) from its pid file."""
+        return int((self.data_dir / "run" / f"{name}.pid").read_text())
 
     def stop(self, timeout: float = 60) -> int:
         """Stop both processes as Ctrl-C does; return the exit code."""
@@ -64,20 +70,42 @@ class Product:
         return code
 
 
+def free_ports(n: int) -> int:
+    """Return the first of n consecutive free ports (production mode's Rasa servers sit side by side)."""
+    for _ in range(50):
+        first = free_port()
+        ok = True
+        for port in range(first + 1, first + n):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return first
+    raise LaunchError(f"no {n} consecutive free ports")
+
+
 def start(data_dir: Path, *, secret: str, model_dir: Path | None = None, timeout: float = START_TIMEOUT,
-          env: dict[str, str] | None = None) -> Product:
+          production: bool = False, env: dict[str, str] | None = None) -> Product:
     """Run `firstline run` with its own data directory; return once it prints that it is ready.
 
-    env adds settings for the child (for example FIRSTLINE_OUTBOUND_SMTP_HOST/PORT for a test mail server).
+    env adds settings for the child (a test mail server, a channel secret, a benchmark's raised limits).
+    production: `firstline run --production`; env then carries DATABASE_URL and REDIS_URL, and
+    may carry any other setting (worker counts, a benchmark's raised limits).
     """
-    app_port, rasa_port = free_port(), free_port()
-    extra_env = dict(env or {})
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FIRSTLINE_") and k != "DATABASE_URL"}
+    extra = dict(env or {})
+    app_port = free_port()
+    rasa_port = free_ports(int(extra.get("FIRSTLINE_RUN_RASA_SERVERS", "2")) if production else 1)
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("FIRSTLINE_") and k not in ("DATABASE_URL", "REDIS_URL")}
     env.update(FIRSTLINE_DATA_DIR=str(data_dir), FIRSTLINE_APP_PORT=str(app_port), FIRSTLINE_RASA_PORT=str(rasa_port),
                FIRSTLINE_MODEL_DIR=str(model_dir or ROOT / "var" / "models"), FIRSTLINE_SECRET_KEY=secret,
                PYTHONUNBUFFERED="1")
-    env.update(extra_env)
-    proc = subprocess.Popen([sys.executable, "-m", "firstline.cli", "run"], cwd=ROOT, env=env, text=True,
+    env.update(extra)
+    cmd = [sys.executable, "-m", "firstline.cli", "run"] + (["--production"] if production else [])
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     output: list[str] = []
     ready = threading.Event()
@@ -97,8 +125,7 @@ def start(data_dir: Path, *, secret: str, model_dir: Path | None = None, timeout
     if not ready.is_set():
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
-        logs = "".join((data_dir / "logs" / f).read_text()[-3000:] for f in ("app.log", "rasa.log")
-                       if (data_dir / "logs" / f).exists())
+        logs = "".join(f.read_text()[-3000:] for f in sorted((data_dir / "logs").glob("*.log")))
         raise LaunchError("firstline run did not become ready:\n" + "".join(output[-60:]) + logs)
     return Product(f"http://127.0.0.1:{app_port}", f"http://127.0.0.1:{rasa_port}", data_dir, output, secret,
-                   proc, reader)
+                   database_url=extra.get("DATABASE_URL", "") if production else "", env=env, proc=proc, reader=reader)

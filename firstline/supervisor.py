@@ -1,4 +1,9 @@
-"""`firstline run`: train what is stale, start Rasa and the app, wait until healthy, stop both cleanly."""
+"""`firstline run`: train what is stale (in a child), start Rasa and the app, keep them running, stop cleanly.
+
+A crash of one process does not close the desk: the supervisor restarts it with backoff
+(1 s, 2 s, 4 s … capped at 30 s) while the others keep serving. Training runs in a child process
+(`firstline train`), so the supervisor never holds the models' memory.
+"""
 
 from __future__ import annotations
 
@@ -14,45 +19,41 @@ import httpx
 
 from core.settings import ROOT, CoreSettings
 from firstline import rasa_project
+from firstline.service import Service
 
 
 def say(msg: str) -> None:
     print(f"[firstline] {msg}", flush=True)
 
 
-def _pump(proc: subprocess.Popen[str], prefix: str, log: Path) -> None:
-    with log.open("a", encoding="utf-8") as f:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            f.write(line)
-            f.flush()
-            if os.environ.get("FIRSTLINE_VERBOSE") or any(w in line for w in ("ERROR", "Traceback", "[firstline]")):
-                print(f"{prefix} {line}", end="", flush=True)
-
-
 class Interrupted(Exception):
     """Ctrl-C (or SIGTERM) arrived while we were still starting up."""
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[str], name: str, timeout: float, log: Path,
-                  stopping: threading.Event) -> None:
+def _wait_healthy(svc: Service, name: str, timeout: float, stopping: threading.Event) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if stopping.is_set():
             raise Interrupted
-        if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited with code {proc.returncode}; see {log}")
+        if svc.proc is None or svc.proc.poll() is not None:
+            code = svc.proc.returncode if svc.proc is not None else None
+            raise RuntimeError(f"{name} exited with code {code}; see {svc.log}")
         try:
-            if httpx.get(url, timeout=2.0).status_code == 200:
+            if httpx.get(svc.health_url, timeout=2.0).status_code == 200:
+                svc.healthy, svc.healthy_since = True, time.monotonic()
                 return
         except httpx.HTTPError:
             pass
         stopping.wait(0.5)
-    raise RuntimeError(f"{name} was not healthy after {timeout:.0f}s; see {log}")
+    raise RuntimeError(f"{name} was not healthy after {timeout:.0f}s; see {svc.log}")
 
 
 def prepare(settings: CoreSettings) -> Path:
-    """Set up the database and train stale models, with progress; return the dialogue model."""
+    """Set up the database and train stale models, with progress; return the dialogue model.
+
+    This is `firstline train`: it loads the embedding model and trains, so the supervisor runs it
+    in a child process and keeps none of that memory.
+    """
     from web.startup import NLU_DATA, prepare_database
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -66,37 +67,90 @@ def prepare(settings: CoreSettings) -> Path:
     from core.embedding import get_embedder
 
     say("NLU: checking the intent model")
-    NLUService.load_or_train(NLU_DATA, rasa_project.model_dir(settings) / "nlu", embedder=get_embedder(), progress=say)
+    embedder = get_embedder()
+    NLUService.load_or_train(NLU_DATA, rasa_project.model_dir(settings) / "nlu", embedder=embedder, progress=say)
+    # The search index too, once, before the app starts: several workers must not all build it.
+    from core.db import Database
+    from knowledge_base import KnowledgeBase
+
+    say("knowledge base: checking the search index")
+    db = Database(settings.database_url)
+    try:
+        KnowledgeBase.open(db, embedder=embedder)
+    finally:
+        db.dispose()
     return model
 
 
-def run(settings: CoreSettings, *, train_only: bool = False) -> int:
+def train_in_child(settings: CoreSettings) -> Path:
+    """Run `firstline train` as a child process; return the dialogue model it left."""
+    env = dict(os.environ, FIRSTLINE_DATA_DIR=str(settings.data_dir),
+               FIRSTLINE_MODEL_DIR=str(rasa_project.model_dir(settings)), PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([sys.executable, "-m", "firstline.cli", "train"], cwd=ROOT, env=env)
     try:
-        model = prepare(settings)
-    except KeyboardInterrupt:  # Ctrl-C while training: nothing is running yet
-        say("stopped before start-up finished")
-        return 130
-    if train_only:
-        return 0
-    logs = settings.data_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    endpoints = rasa_project.write_endpoints(settings)
+        code = proc.wait()
+    except KeyboardInterrupt:  # the child got the same Ctrl-C (same process group): let it finish
+        proc.wait()
+        raise
+    if code != 0:
+        raise RuntimeError(f"training failed (firstline train exited with code {code})")
+    model = rasa_project.dialogue_model(settings)
+    if not model.exists():
+        raise RuntimeError(f"training finished but {model} is missing")
+    return model
+
+
+def base_env(settings: CoreSettings) -> dict[str, str]:
     env = dict(os.environ)
     env.update(FIRSTLINE_DATA_DIR=str(settings.data_dir), FIRSTLINE_APP_PORT=str(settings.app_port),
                FIRSTLINE_RASA_PORT=str(settings.rasa_port), FIRSTLINE_APP_HOST=settings.app_host,
                FIRSTLINE_MODEL_DIR=str(rasa_project.model_dir(settings)), HF_HUB_OFFLINE="1",
                TRANSFORMERS_OFFLINE="1", PYTHONUNBUFFERED="1")
+    return env
+
+
+def embedded_services(settings: CoreSettings, model: Path, logs: Path) -> list[Service]:
+    """One app process and one Rasa server (the default)."""
+    endpoints = rasa_project.write_endpoints(settings)
+    run_dir = settings.data_dir / "run"
     app_cmd = [sys.executable, "-m", "uvicorn", "--factory", "web.main:create", "--host", settings.app_host,
                "--port", str(settings.app_port), "--log-level", "warning", "--ws-max-size", "65536"]
-    procs: list[tuple[str, subprocess.Popen[str]]] = []
+    base = f"http://{settings.app_host}:{settings.app_port}"
+    return [
+        Service("app", app_cmd, base_env(settings), f"{base}/health", logs, run_dir, start_timeout=180),
+        Service("rasa", rasa_project.rasa_command(settings, model, endpoints), rasa_project.rasa_env(),
+                f"http://127.0.0.1:{settings.rasa_port}/", logs, run_dir, start_timeout=240),
+    ]
 
-    def start(name: str, cmd: list[str], penv: dict[str, str]) -> subprocess.Popen[str]:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=penv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                start_new_session=True)
-        threading.Thread(target=_pump, args=(proc, f"[{name}]", logs / f"{name}.log"), daemon=True).start()
-        procs.append((name, proc))
-        return proc
 
+def run(settings: CoreSettings, *, train_only: bool = False, production: bool = False) -> int:
+    if train_only:
+        try:
+            prepare(settings)
+        except KeyboardInterrupt:
+            say("stopped before training finished")
+            return 130
+        return 0
+    if production:
+        from firstline.production import ProductionError, check, production_services
+
+        try:
+            run_settings = check(settings)
+        except ProductionError as exc:
+            say(f"refusing to start in production mode: {exc}")
+            return 2
+    try:
+        model = train_in_child(settings)
+    except KeyboardInterrupt:  # Ctrl-C while training: nothing is running yet
+        say("stopped before start-up finished")
+        return 130
+    except RuntimeError as exc:
+        say(f"error: {exc}")
+        return 1
+    logs = settings.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    services = (production_services(settings, run_settings, model, logs) if production
+                else embedded_services(settings, model, logs))
     stopping = threading.Event()
 
     def stop(*_: object) -> None:
@@ -105,12 +159,19 @@ def run(settings: CoreSettings, *, train_only: bool = False) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     try:
-        say("starting the app and Rasa…")
-        app = start("app", app_cmd, env)
-        rasa = start("rasa", rasa_project.rasa_command(settings, model, endpoints), {**rasa_project.rasa_env()})
-        base = f"http://{settings.app_host}:{settings.app_port}"
-        _wait_healthy(f"{base}/health", app, "the app", 180, logs / "app.log", stopping)
-        _wait_healthy(f"http://127.0.0.1:{settings.rasa_port}/", rasa, "Rasa", 240, logs / "rasa.log", stopping)
+        say("starting " + ", ".join(s.name for s in services) + "…")
+        # Those that wait for another (a second Rasa server creating the same tracker tables) start after it.
+        for svc in services:
+            if svc.start_after is None:
+                svc.start(say)
+        for svc in services:
+            if svc.proc is None:
+                _wait_healthy(next(s for s in services if s.name == svc.start_after), svc.start_after or "",
+                              svc.start_timeout, stopping)
+                svc.start(say)
+        for svc in services:
+            _wait_healthy(svc, svc.name, svc.start_timeout, stopping)
+        base = services[0].health_url.removesuffix("/health")
         say("ready")
         say(f"  widget (demo site):  {base}/demo")
         say(f"  agent console:       {base}/console")
@@ -118,15 +179,12 @@ def run(settings: CoreSettings, *, train_only: bool = False) -> int:
         say(f"  API docs:            {base}/docs")
         say(f"  logins:              {settings.data_dir / 'credentials.txt'}")
         say("press Ctrl-C to stop")
-        crashed = False
         while not stopping.is_set():
-            for name, proc in procs:
-                if proc.poll() is not None:
-                    say(f"{name} stopped unexpectedly (code {proc.returncode}); see {logs / (name + '.log')}")
-                    crashed = True
-                    stopping.set()
-            stopping.wait(1.0)
-        return 1 if crashed else 0
+            now = time.monotonic()
+            for svc in services:
+                svc.tick(now, say)
+            stopping.wait(0.5)
+        return 0
     except Interrupted:
         return 0
     except RuntimeError as exc:
@@ -134,12 +192,8 @@ def run(settings: CoreSettings, *, train_only: bool = False) -> int:
         return 1
     finally:
         say("stopping…")
-        for _, proc in procs:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-        for _, proc in procs:
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        for svc in services:
+            svc.stop()
+        for svc in services:
+            svc.wait_stopped()
         say("stopped")

@@ -177,7 +177,13 @@ class KnowledgeBase:
     def flush(self) -> None:
         """Write the index to its folder now."""
         if self.folder is not None:
-            with self._write_lock:  # two writers would share the temporary folder
+            # Two writers would share the temporary folder: threads of this process, and in production
+            # mode the other app workers, which re-index the same article (a file lock across processes).
+            import fcntl
+
+            self.folder.parent.mkdir(parents=True, exist_ok=True)
+            with self._write_lock, open(self.folder.parent / f".{self.folder.name}.lock", "w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
                 self.index.save(self.folder, {"model": self.embedder.name, "dim": self.embedder.dim})
 
     # -- searching --------------------------------------------------------------------------------

@@ -17,5 +17,13 @@ if [[ "${DATABASE_URL:-}" == postgresql://*@127.0.0.1* || "${DATABASE_URL:-}" ==
   pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
   for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 && break; sleep 1; done
 fi
+# Likewise a local Redis (REDIS_URL, as .ci/run sets it) that is not answering is started with the env notes' command.
+if [[ "${REDIS_URL:-}" == redis://127.0.0.1* || "${REDIS_URL:-}" == redis://localhost* ]] \
+   && command -v redis-cli >/dev/null && ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "test: starting the local Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log || true
+  for _ in $(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+fi
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 exec .venv/bin/python -m pytest "$@"

@@ -13,6 +13,8 @@ import pytest
 # DATABASE_URL selects PostgreSQL for the database tests only; everything else (including the
 # end-to-end run) uses the embedded SQLite default, as a newcomer's machine would.
 PG_URL = os.environ.pop("DATABASE_URL", "")
+# REDIS_URL likewise: only the production-mode tests use Redis (the embedded default needs none).
+REDIS_URL = os.environ.pop("REDIS_URL", "")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
@@ -93,6 +95,12 @@ def pg_db(pg_session_db: Database) -> Database:
 
 
 PUBLIC_CHANNEL_SECRET = "e2e-public-channel-secret"
+@pytest.fixture
+def redis_url() -> str:
+    """The machine's Redis (REDIS_URL; .ci/run sets it) for non-destructive tests."""
+    if not REDIS_URL:
+        pytest.skip("REDIS_URL is not set: production-mode tests need a Redis server (.ci/run sets it)")
+    return REDIS_URL
 
 
 @pytest.fixture(scope="session")

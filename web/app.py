@@ -46,6 +46,7 @@ def create_app(
         set_runtime(None)
         if "followups" in rt.extras:  # the follow-up scheduler (issue 10)
             rt.extras["followups"].shutdown()
+        rt.bus.close()
         close = getattr(rt.dialogue, "close", None)
         if close:
             close()

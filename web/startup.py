@@ -9,11 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bot.dialogue import RasaClient
+from bot.rasa_pool import make_dialogue
 from bot.runtime import Runtime
 from core.db import Database
 from core.embedding import get_embedder
-from core.events import EventBus, events
+from core.events import events
+from core.redis_bus import make_bus
 from core.settings import ROOT, CoreSettings
 from crm import migrate
 from crm.demo import create_staff, has_admin, load_tenant
@@ -95,11 +96,13 @@ def build_runtime(
         say("opening the knowledge base index")
         kb = KnowledgeBase.open(db, embedder=embedder)
     if dialogue is None:
-        dialogue = RasaClient(settings.rasa_url, settings.rasa_timeout_seconds)
-    bus = EventBus()
+        dialogue = make_dialogue(settings.rasa_url, settings.rasa_timeout_seconds)  # several: production mode
+    # across workers through Redis in production mode; one channel per database, so two desks can share a Redis
+    bus = make_bus(settings.redis_url, channel_key=settings.database_url)
     rt = Runtime(settings=settings, db=db, bus=bus, nlu=nlu, dialogue=dialogue, kb=kb, embedder=embedder)
     if kb is not None and hasattr(kb, "sync_article"):
-        bus.on(events.ARTICLE_CHANGED, lambda e: kb.sync_article(e.data["article_id"]))
+        # every worker holds its own index in memory: each one re-indexes the edited article
+        bus.on_every_worker(events.ARTICLE_CHANGED, lambda e: kb.sync_article(e.data["article_id"]))
     from bot.escalation_gate import Gate
     from escalation import register as register_escalation
 

@@ -15,7 +15,13 @@ def health(request: Request) -> dict[str, Any]:
     rt = request.app.state.runtime
     with rt.db.session() as s:
         s.execute(text("SELECT 1"))
-    return {"status": "ok", "database": rt.db.engine.dialect.name}
+    from core.redis_bus import RedisEventBus
+
+    if isinstance(rt.bus, RedisEventBus):  # production: events across workers, or polling while Redis is gone
+        live = "redis" if rt.bus.live else "degraded"
+    else:
+        live = "in-process"
+    return {"status": "ok", "database": rt.db.engine.dialect.name, "live_events": live}
 
 
 @router.get("/health/dialogue")

@@ -151,15 +151,23 @@
   var ws = null, retry = 0;
   function connect() {
     ws = new WebSocket(location.origin.replace(/^http/, "ws") + "/api/console/ws");
-    ws.onopen = function () { retry = 0; loadLists(); };
+    ws.onopen = function () { retry = 0; polling(false); loadLists(); };
     ws.onmessage = function (ev) {
       var e = JSON.parse(ev.data);
       if (window.FirstlineSurge) window.FirstlineSurge.onEvent(e);  // surge banner (surge.js)
+      if (e.event === "live.degraded") { polling(true); return; }
+      if (e.event === "live.restored") polling(false);
       loadLists();
       if (current && e.conversation_id === current) openConv(current);
       if (e.event === "conversation.handed_off" || e.event === "conversation.queued") flash();
     };
-    ws.onclose = function (ev) { if (ev.code === 4401) { location.href = "/login?next=/console"; return; } retry = Math.min(retry + 1, 6); setTimeout(connect, 400 * Math.pow(2, retry)); };
+    ws.onclose = function (ev) { if (ev.code === 4401) { location.href = "/login?next=/console"; return; } polling(true); retry = Math.min(retry + 1, 6); setTimeout(connect, 400 * Math.pow(2, retry)); };
+  }
+  // Socket down, or live events degraded (production mode with Redis gone): re-read every 3 s.
+  var pollTimer = null;
+  function polling(on) {
+    if (on && !pollTimer) pollTimer = setInterval(function () { loadLists(); if (current) openConv(current); }, 3000);
+    else if (!on && pollTimer) { clearInterval(pollTimer); pollTimer = null; }
   }
   function flash() { document.title = "● New handoff · Firstline"; setTimeout(function () { document.title = "Console · Firstline"; }, 4000); }
   setInterval(function () { if (ws && ws.readyState === 1) ws.send("ping"); }, 25000);

@@ -242,10 +242,12 @@
     if (!state || !state.id || ws) return;
     var url = base.replace(/^http/, "ws") + "/api/conversations/" + state.id + "/ws?token=" + encodeURIComponent(state.token);
     ws = new WebSocket(url);
-    ws.onopen = function () { wsRetry = 0; refresh(); };
+    ws.onopen = function () { wsRetry = 0; polling(false); refresh(); };
     ws.onmessage = function (ev) {
       var e = JSON.parse(ev.data);
       if (e.event === "message.created") { render(e.data); }
+      else if (e.event === "live.degraded") { polling(true); }
+      else if (e.event === "live.restored") { polling(false); refresh(); }
       else if (e.event === "typing.started") {
         typing.textContent = (e.data.name || "Someone") + " is typing…"; typing.hidden = false;
         clearTimeout(typingTimer); typingTimer = setTimeout(function () { typing.hidden = true; }, 4000);
@@ -253,10 +255,18 @@
     };
     ws.onclose = function (ev) {
       ws = null;
-      if (ev.code === 4404) return;
+      if (ev.code === 4404) { polling(false); return; }
+      polling(true);  // no live events until the socket is back: re-read what arrived meanwhile
       wsRetry = Math.min(wsRetry + 1, 6);
       setTimeout(connect, 500 * Math.pow(2, wsRetry));
     };
+  }
+  // While the socket is down, or the server says live events are degraded (production mode with
+  // Redis gone), the widget re-reads the conversation after the last message id it has.
+  var pollTimer = null;
+  function polling(on) {
+    if (on && !pollTimer) { pollTimer = setInterval(refresh, 3000); }
+    else if (!on && pollTimer) { clearInterval(pollTimer); pollTimer = null; }
   }
   // One keep-alive timer for the page, however often the socket reconnects.
   setInterval(function () { if (ws && ws.readyState === 1) ws.send("ping"); }, 25000);

@@ -1,0 +1,45 @@
+"""The embedding cache gives exactly the wrapped embedder's vectors and encodes each text once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from core.embedding import FakeEmbedder
+from core.embedding_cache import CachedEmbedder
+
+
+class Counting(FakeEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[str] = []
+
+    def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        self.seen.extend(texts)
+        return super().encode(texts, batch_size)
+
+
+def test_cached_embedder_same_vectors_each_text_encoded_once() -> None:
+    inner = Counting()
+    cached = CachedEmbedder(inner, size=3)
+    texts = ["my internet is down", "how do I pay", "my internet is down"]
+    np.testing.assert_array_equal(cached.encode(texts), FakeEmbedder().encode(texts))
+    assert inner.seen == ["my internet is down", "how do I pay"]
+    cached.encode(["how do I pay", "new one"])
+    assert inner.seen[-1:] == ["new one"]
+    assert cached.dim == inner.dim and cached.name == inner.name
+
+
+def test_cached_embedder_evicts_least_recent_and_skips_big_batches() -> None:
+    inner = Counting()
+    cached = CachedEmbedder(inner, size=2, max_batch=4)
+    cached.encode(["a"])
+    cached.encode(["b"])
+    cached.encode(["a"])  # a is recent again
+    cached.encode(["c"])  # evicts b
+    inner.seen.clear()
+    cached.encode(["a", "b"])
+    assert inner.seen == ["b"]
+    cached.encode([f"t{i}" for i in range(5)])
+    assert len(cached._lru) == 2  # a batch over max_batch is not kept

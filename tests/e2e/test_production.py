@@ -1,0 +1,168 @@
+"""Production mode for real: uvicorn workers + two Rasa servers on PostgreSQL (own database) and Redis.
+
+With several workers behind one port a test cannot choose which worker serves a connection, so
+"worker B" here is a second app process on its own port, started with the same settings (same
+database, Redis, Rasa servers): the honest way to force a reply to cross workers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+import zlib
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from websockets.sync.client import connect
+
+from core.settings import ROOT
+from firstline import launch
+from tests.conftest import PG_URL, REDIS_URL, _pg_admin, _pg_url
+from tests.e2e.conftest import Product
+from tests.e2e.staff import PASSWORD, ensure_agent
+
+pytestmark = pytest.mark.e2e
+
+SECRET = "production-e2e-secret-0123456789"
+
+
+@pytest.fixture(scope="module")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
+    if not PG_URL or not REDIS_URL:
+        pytest.skip("production mode needs DATABASE_URL (PostgreSQL) and REDIS_URL (.ci/run sets both)")
+    name = f"firstline_prod_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        try:
+            p = launch.start(tmp_path_factory.mktemp("prod"), secret=SECRET, production=True,
+                             env={"DATABASE_URL": _pg_url(name), "REDIS_URL": REDIS_URL,
+                                        "FIRSTLINE_RUN_APP_WORKERS": "2", "FIRSTLINE_RUN_RASA_SERVERS": "2"})
+        except launch.LaunchError as exc:
+            pytest.fail(str(exc))
+        yield p
+        assert p.stop() == 0, "".join(p.output[-30:])
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def worker_b(prod: Product) -> Iterator[str]:
+    """A second app process on its own port, sharing the production product's database, Redis and Rasa."""
+    port = launch.free_port()
+    rasa_urls = f"{prod.rasa},http://127.0.0.1:{int(prod.rasa.rsplit(':', 1)[1]) + 1}"
+    env = dict(prod.env, FIRSTLINE_MODE="production", FIRSTLINE_RASA_URL=rasa_urls)
+    log = (prod.data_dir / "logs" / "worker-b.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "web.main:create", "--host", "127.0.0.1",
+                             "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            assert proc.poll() is None, (prod.data_dir / "logs" / "worker-b.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "worker B did not start"
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        yield base
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+
+
+def staff(base: str, username: str) -> httpx.Client:
+    """A logged-in agent. Production cookies are Secure (TLS in front), so over loopback HTTP the
+    session cookie is sent by hand, as the TLS proxy's browser would."""
+    c = httpx.Client(base_url=base, timeout=30)
+    r = c.post("/login", data={"username": username, "password": PASSWORD})
+    assert r.status_code in (200, 303), r.text
+    cookie = r.cookies.get("firstline_session") or c.cookies.get("firstline_session")
+    assert cookie, r.headers
+    assert "secure" in r.headers["set-cookie"].lower()
+    c.headers["Cookie"] = f"firstline_session={cookie}"
+    assert c.put("/api/console/me/status", json={"status": "online"}).status_code == 200
+    return c
+
+
+def test_production_health_says_postgres_and_redis(prod: Product) -> None:
+    health = httpx.get(f"{prod.base}/health", timeout=10).json()
+    assert health == {"status": "ok", "database": "postgresql", "live_events": "redis"}
+    said = "".join(prod.output)
+    assert "[firstline] starting app, rasa-1, rasa-2…" in said
+
+
+def test_production_customer_on_worker_a_sees_live_the_reply_an_agent_sent_through_worker_b(
+        prod: Product, worker_b: str) -> None:
+    ensure_agent(prod, "prod-paula", "Paula Prod")
+    agent = staff(worker_b, "prod-paula")
+    with httpx.Client(base_url=prod.base, timeout=30) as customer:
+        r = customer.post("/api/conversations", json={})
+        cid, token = r.json()["conversation_id"], r.json()["token"]
+        auth = {"X-Conversation-Token": token}
+        r = customer.post(f"/api/conversations/{cid}/messages", json={"text": "I want to talk to a real person"},
+                          headers=auth).json()
+        assert r["status"] == "queued" and r["owner"]["name"] == "Paula Prod"
+        ws_url = prod.base.replace("http", "ws") + f"/api/conversations/{cid}/ws?token={token}"
+        with connect(ws_url, open_timeout=10) as ws:
+            time.sleep(0.3)  # subscribed before the agent writes
+            assert agent.post(f"/api/console/conversations/{cid}/accept").json() == {"accepted": True}
+            sent = time.monotonic()
+            r = agent.post(f"/api/console/conversations/{cid}/reply", json={"text": "Hi, Paula here. Let me look."})
+            assert r.status_code == 201, r.text
+            got: list[dict] = []
+            while not any(e["event"] == "message.created" and e["data"]["sender"] == "agent" for e in got):
+                assert time.monotonic() - sent < 10, got
+                got.append(json.loads(ws.recv(timeout=10)))
+            latency = time.monotonic() - sent
+        [reply] = [e for e in got if e["event"] == "message.created" and e["data"]["sender"] == "agent"]
+        assert reply["data"]["text"] == "Hi, Paula here. Let me look."
+        assert reply["data"]["agent_name"] == "Paula Prod"
+        assert [e["data"]["id"] for e in got if e["event"] == "message.created"].count(reply["data"]["id"]) == 1
+        # And the customer, re-reading through worker A, finds it stored once.
+        msgs = customer.get(f"/api/conversations/{cid}", headers=auth).json()["messages"]
+        assert [m["text"] for m in msgs].count("Hi, Paula here. Let me look.") == 1
+    agent.close()
+    print(f"\nagent reply via worker B -> customer WebSocket on worker A: {latency * 1000:.0f} ms")
+
+
+def test_production_rasa_killed_other_server_answers_and_supervisor_restarts_it(prod: Product) -> None:
+    rasa_1 = prod.pid("rasa-1")
+    with httpx.Client(base_url=prod.base, timeout=30) as c:
+        def start() -> tuple[str, dict[str, str]]:
+            r = c.post("/api/conversations", json={})
+            return r.json()["conversation_id"], {"X-Conversation-Token": r.json()["token"]}
+
+        cid, auth = start()
+        while zlib.crc32(cid.encode()) % 2 != 0:  # a conversation that sticks to rasa-1
+            cid, auth = start()
+        r = c.post(f"/api/conversations/{cid}/messages", json={"text": "hi there"}, headers=auth).json()
+        assert [m["sender"] for m in r["messages"]] == ["customer", "bot"]
+        os.kill(rasa_1, signal.SIGKILL)
+        killed = time.monotonic()
+        # Its conversations carry on with rasa-2 (shared tracker in PostgreSQL, lock in Redis): no handoff.
+        r = c.post(f"/api/conversations/{cid}/messages", json={"text": "how do I reset my password?"},
+                   headers=auth).json()
+        assert r["status"] == "pending", (r, (prod.data_dir / "logs" / "app.log").read_text()[-3000:])
+        assert [m["sender"] for m in r["messages"]] == ["customer", "bot"]
+        assert r["messages"][1]["meta"].get("kind") == "kb_answer"
+        while True:
+            try:
+                if httpx.get(prod.rasa + "/", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() - killed < 60, "".join(prod.output[-20:])
+            time.sleep(0.5)
+    assert prod.pid("rasa-1") != rasa_1
+    assert "[firstline] rasa-1 stopped unexpectedly (code -9); restarting in 1s" in "".join(prod.output)
+    print(f"\nproduction: rasa-1 back after {time.monotonic() - killed:.1f}s; no customer noticed")
