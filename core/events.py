@@ -102,12 +102,14 @@ class EventBus:
         for sub in subs:
             sub.offer(event)
 
-    def emit(self, name: str, conversation_id: str | None = None, **data: Any) -> Event:
+    def emit(self, name: str, conversation_id: str | None = None, /, **data: Any) -> Event:
+        """Publish now. name and conversation_id are positional-only, so data may hold any key
+        (a typing event's `name` of who is typing once made this a TypeError: issue 14)."""
         event = Event(name=name, data=data, conversation_id=conversation_id)
         self.publish(event)
         return event
 
-    def emit_after_commit(self, session: Session, name: str, conversation_id: str | None = None,
+    def emit_after_commit(self, session: Session, name: str, conversation_id: str | None = None, /,
                           **data: Any) -> Event:
         """Publish once session commits: listeners re-read the database and must see the change."""
         event = Event(name=name, data=data, conversation_id=conversation_id)

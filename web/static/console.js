@@ -68,6 +68,7 @@
       ol.appendChild(li);
     });
     ol.scrollTop = ol.scrollHeight;
+    if (d.messages.length && d.messages[d.messages.length - 1].sender === "customer") $("typing").hidden = true;
     renderPacket(d.packet, d.reason);
   }
 
@@ -142,11 +143,18 @@
     ws.onopen = function () { retry = 0; loadLists(); };
     ws.onmessage = function (ev) {
       var e = JSON.parse(ev.data);
+      if (e.event === "typing.started") { showTyping(e); return; }
       loadLists();
       if (current && e.conversation_id === current) openConv(current);
       if (e.event === "conversation.handed_off" || e.event === "conversation.queued") flash();
     };
     ws.onclose = function (ev) { if (ev.code === 4401) { location.href = "/login?next=/console"; return; } retry = Math.min(retry + 1, 6); setTimeout(connect, 400 * Math.pow(2, retry)); };
+  }
+  var typingTimer = null;
+  function showTyping(e) {
+    if (e.conversation_id !== current || e.data.sender !== "customer") return;
+    $("typing").textContent = (e.data.name || "The customer") + " is typing…"; $("typing").hidden = false;
+    clearTimeout(typingTimer); typingTimer = setTimeout(function () { $("typing").hidden = true; }, 4000);
   }
   function flash() { document.title = "● New handoff · Firstline"; setTimeout(function () { document.title = "Console · Firstline"; }, 4000); }
   setInterval(function () { if (ws && ws.readyState === 1) ws.send("ping"); }, 25000);

@@ -13,7 +13,7 @@
   var state = load() || null;
   var seen = {};
   var lastId = 0;
-  var ws = null, wsRetry = 0, typingTimer = null;
+  var ws = null, wsRetry = 0, typingTimer = null, typingSent = 0, ownerKind = "bot";
 
   function load() { try { return JSON.parse(localStorage.getItem(storeKey)); } catch (e) { return null; } }
   function save() { localStorage.setItem(storeKey, JSON.stringify(state)); }
@@ -64,6 +64,13 @@
   close.addEventListener("click", function () { panel.hidden = true; launcher.hidden = false; });
   input.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
+  });
+  // Tell the person (never the bot) that the customer is typing; at most one signal per 2.5 s.
+  input.addEventListener("input", function () {
+    if (!state || !state.id || !input.value.trim() || (ownerKind !== "human" && ownerKind !== "queue")) return;
+    if (Date.now() - typingSent < 2500) return;
+    typingSent = Date.now();
+    api("POST", "/api/conversations/" + state.id + "/typing").catch(function () {});
   });
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
@@ -150,6 +157,7 @@
 
   function setOwner(owner) {
     if (!owner) return;
+    ownerKind = owner.kind;
     if (owner.kind === "human") { title.textContent = owner.name || "Our team"; subtitle.textContent = (owner.team || "Tidewater Fibre") + " · a person is with you"; }
     else if (owner.kind === "queue") {
       title.textContent = owner.name ? owner.name + " will join you" : "Connecting you to a person";
@@ -239,7 +247,7 @@
     ws.onmessage = function (ev) {
       var e = JSON.parse(ev.data);
       if (e.event === "message.created") { render(e.data); }
-      else if (e.event === "typing.started") {
+      else if (e.event === "typing.started" && e.data.sender !== "customer") {
         typing.textContent = (e.data.name || "Someone") + " is typing…"; typing.hidden = false;
         clearTimeout(typingTimer); typingTimer = setTimeout(function () { typing.hidden = true; }, 4000);
       } else { refresh(); }
