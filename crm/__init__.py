@@ -19,6 +19,7 @@ from crm.models import (
 from crm.passwords import hash_password, verify_password
 from crm.schema import migrate
 from crm.store import NotFound
+from crm.workspace import AssistSuggestion, CannedReply, ConversationRead, GapDismissal, TenantSetting
 
 __all__ = [
     "Agent",
@@ -36,4 +37,10 @@ __all__ = [
     "migrate",
     "store",
     "verify_password",
+    # issue 14: the agents' workspace
+    "AssistSuggestion",
+    "CannedReply",
+    "ConversationRead",
+    "GapDismissal",
+    "TenantSetting",
 ]

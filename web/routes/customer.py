@@ -66,12 +66,15 @@ def owner_view(s: Any, conv: Any) -> dict[str, Any]:
         agent = s.get(Agent, conv.assigned_agent_id)
         return {"kind": "human", "name": agent.display_name if agent else None, "team": agent.team if agent else None}
     if conv.status == ConversationStatus.QUEUED:
+        from core.db import utcnow
         from escalation import queue_status
+        from escalation.waiting import waiting_for
 
         agent = s.get(Agent, conv.assigned_agent_id) if conv.assigned_agent_id else None
         place = queue_status(s, conv)
+        waiting = waiting_for(s, conv, utcnow())  # the header says what the acknowledgements say (issue 14)
         return {"kind": "queue", "name": agent.display_name if agent else None, "team": agent.team if agent else None,
-                **(place.as_dict() if place else {})}
+                **(place.as_dict() if place else {}), **(waiting.as_dict() if waiting else {})}
     if conv.status == ConversationStatus.RESOLVED:
         return {"kind": "nobody", "name": None, "team": None}
     return {"kind": "bot", "name": "Tidewater assistant", "team": None}
