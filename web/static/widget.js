@@ -26,9 +26,12 @@
   css.rel = "stylesheet"; css.href = base + "/static/widget.css";
   root.appendChild(css);
 
+  // The visible label is the accessible name (axe: label-content-name-mismatch).
   var launcher = el("button", "fl-launcher", "Chat with us");
-  launcher.setAttribute("aria-label", "Open chat");
+  launcher.type = "button";
+  launcher.setAttribute("aria-expanded", "false");
   var panel = el("section", "fl-panel");
+  panel.setAttribute("role", "dialog");
   panel.setAttribute("aria-label", "Chat with Tidewater Fibre");
   panel.hidden = true;
   var header = el("header", "fl-header");
@@ -37,6 +40,7 @@
   var config = null;  // /api/widget/config: greeting, colour, business hours, expected reply time
   var close = el("button", "fl-close", "×");
   close.setAttribute("aria-label", "Close chat");
+  close.type = "button";
   header.append(title, subtitle, close);
   var list = el("ol", "fl-messages");
   list.setAttribute("aria-live", "polite");
@@ -64,7 +68,14 @@
   }
 
   launcher.addEventListener("click", function () { open(); });
-  close.addEventListener("click", function () { panel.hidden = true; launcher.hidden = false; });
+  close.addEventListener("click", function () { shut(); });
+  panel.addEventListener("keydown", function (ev) { if (ev.key === "Escape") { ev.preventDefault(); shut(); } });
+
+  function shut() {  // focus goes back to the launcher, never to the top of the page
+    panel.hidden = true; launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
   input.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
   });
@@ -86,7 +97,7 @@
   });
 
   function open() {
-    panel.hidden = false; launcher.hidden = true; input.focus();
+    panel.hidden = false; launcher.hidden = true; launcher.setAttribute("aria-expanded", "true"); input.focus();
     if (state && state.id && !lastId) refresh();
     loadConfig().then(function () {
       if (!state && !list.querySelector("[data-greeting]")) {
@@ -296,5 +307,5 @@
 
   showError("");
   if (state && state.id) { connect(); }
-  window.Firstline = { open: open };
+  window.Firstline = { open: open, close: shut };
 })();
