@@ -21,6 +21,7 @@ from crm.passwords import hash_password, verify_password
 from crm.schema import migrate
 from crm.store import NotFound
 from crm.verification_models import VerificationAttempt, VerificationChallenge
+from crm.workspace import AssistSuggestion, CannedReply, ConversationRead, GapDismissal, TenantSetting
 
 __all__ = [
     "Agent",
@@ -44,4 +45,10 @@ __all__ = [
     "migrate",
     "store",
     "verify_password",
+    # issue 14: the agents' workspace
+    "AssistSuggestion",
+    "CannedReply",
+    "ConversationRead",
+    "GapDismissal",
+    "TenantSetting",
 ]

@@ -88,6 +88,7 @@ class Agent(Base):
     working_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # issue 14: a deactivated account cannot log in
 
 
 class Conversation(Base):

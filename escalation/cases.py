@@ -43,10 +43,12 @@ class OpenedCase:
 def open_case(session: Session, conv: Conversation, agents: Sequence[Agent], summary: str, reason: str,
               bus: EventBus, s: EscalationSettings, now: datetime) -> OpenedCase:
     """Open a case for conv, promise a follow-up time from working hours, and ask how to reach the customer."""
-    tz = next((a.timezone for a in agents if a.timezone), "UTC")
+    from crm.tenant import company_timezone
+
+    tz = company_timezone(session, list(agents))
     promised = next_follow_up(
         now,
-        [(a.working_hours or {}, a.timezone or "UTC") for a in agents if a.role == "agent"],
+        [(a.working_hours or {}, a.timezone or "UTC") for a in agents if a.role == "agent" and a.active is not False],
         timedelta(minutes=s.follow_up_margin_minutes),
     )
     number = store.next_case_number(session)

@@ -1,7 +1,7 @@
 """indexes for the experience dashboard's aggregations
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-12-03 08:00:00
 
 Every dashboard figure reads one date range of conversations, messages or handoffs. These indexes
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 
 revision = '0005'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

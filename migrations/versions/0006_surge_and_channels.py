@@ -1,14 +1,14 @@
 """surge alerts and notices, public channel posts, queue priority and pace
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0006'
-down_revision = '0002'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

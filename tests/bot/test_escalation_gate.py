@@ -97,3 +97,46 @@ def test_gate_a_repeated_real_question_is_still_a_rephrase_loop(settings: CoreSe
     say(db, cid, Sender.CUSTOMER, "why is my bill so high", CONFIDENT)
     decision = check(gate, db, cid)
     assert (decision.handoff, decision.trigger) == (True, "rephrase_loop")
+class _KB:
+    """The knowledge base's answer() contract, answering one known question."""
+
+    def answer(self, query: str, segment: str) -> Any:
+        from types import SimpleNamespace
+
+        if "password" in query:
+            return SimpleNamespace(kind="answer", text="Use 'Forgot password' on the sign-in page.", title="Reset",
+                                   url="/kb/reset", article_id="reset", score=0.9, clarify_options=[])
+        return SimpleNamespace(kind="no_answer", score=0.1, clarify_options=[])
+
+
+def waiting_gate(settings: CoreSettings, db: Database) -> tuple[Gate, str]:
+    from crm import ConversationStatus
+
+    gate, cid = make_gate(settings, db)
+    gate.rt.kb = _KB()
+    with db.session() as s:
+        store.set_status(s, cid, ConversationStatus.QUEUED)
+    return gate, cid
+
+
+def test_gate_while_waiting_acknowledges_and_answers_a_calm_level_one_question(settings: CoreSettings,
+                                                                               db: Database) -> None:
+    gate, cid = waiting_gate(settings, db)
+    say(db, cid, Sender.CUSTOMER, "how do I reset my password?", CONFIDENT)
+    with db.session() as s:
+        gate.while_human_owned(s, cid, "how do I reset my password?")
+    with db.session() as s:
+        conv = store.get_conversation(s, cid)
+        later = [(m.sender, m.meta.get("kind")) for m in store.list_messages(s, cid)][1:]
+        assert conv.status == "queued"  # the bot answered without taking the conversation from the queue
+    assert later == [("system", "waiting_ack"), ("bot", "kb_answer_waiting")]
+
+
+def test_gate_while_waiting_leaves_an_upset_customer_to_the_person(settings: CoreSettings, db: Database) -> None:
+    gate, cid = waiting_gate(settings, db)
+    upset = dict(CONFIDENT, sentiment={"compound": -0.8, "frustration": 0.9})
+    say(db, cid, Sender.CUSTOMER, "why can't I reset my password, third time I'm asking?", upset)
+    with db.session() as s:
+        gate.while_human_owned(s, cid, "why can't I reset my password, third time I'm asking?")
+    with db.session() as s:
+        assert [m.meta.get("kind") for m in store.list_messages(s, cid)][1:] == ["waiting_ack"]

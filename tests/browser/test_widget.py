@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 def open_widget(page: Any, url: str) -> None:
     page.goto(url)
-    page.get_by_role("button", name="Open chat").click()
+    page.get_by_role("button", name="Chat with us").click()
 
 
 def send(page: Any, text: str) -> None:
@@ -31,7 +31,7 @@ def test_widget_chat_shows_bot_reply_and_survives_reload(page: Any, product: Pro
     assert page.locator("li[data-sender='customer']").last.inner_text() == "hello"
 
     page.reload()
-    page.get_by_role("button", name="Open chat").click()
+    page.get_by_role("button", name="Chat with us").click()
     page.locator("li[data-sender='customer']", has_text="hello").wait_for(timeout=10000)
     page.locator("li[data-sender='bot']", has_text="How can I help").wait_for(timeout=10000)
 

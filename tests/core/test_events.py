@@ -41,3 +41,12 @@ def test_emit_after_commit_publishes_nothing_when_the_transaction_rolls_back(db:
     assert seen == []
     with db.session() as s:
         assert store.get_conversation(s, cid).status == ConversationStatus.PENDING
+
+
+def test_emit_accepts_any_data_key_including_name() -> None:
+    bus = EventBus()
+    seen = []
+    bus.on("typing.started", seen.append)
+    bus.emit("typing.started", "c1", name="Maria Lopez", conversation_id="not-the-id")
+    assert [(e.name, e.conversation_id, e.data) for e in seen] == [
+        ("typing.started", "c1", {"name": "Maria Lopez", "conversation_id": "not-the-id"})]

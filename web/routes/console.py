@@ -205,8 +205,18 @@ def _write(conversation_id: str, body: TextIn, request: Request, user: StaffUser
 
 @router.post("/conversations/{conversation_id}/typing", status_code=204)
 def typing(conversation_id: str, request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> None:
+    """Tell the customer this agent is typing (throttled)."""
     _owned(request, user, conversation_id)
-    rt_of(request).bus.emit(events.TYPING_STARTED, conversation_id, name=user.display_name)
+    typing_signals(request).started(conversation_id, sender="agent", name=user.display_name, agent_id=user.id)
+
+
+def typing_signals(request: Request) -> Any:
+    from web.typing import TypingSignals
+
+    app = request.app
+    if getattr(app.state, "typing", None) is None:
+        app.state.typing = TypingSignals(rt_of(request).bus)
+    return app.state.typing
 
 
 @router.post("/conversations/{conversation_id}/transfer")
@@ -245,7 +255,7 @@ def hand_back(conversation_id: str, request: Request, user: Annotated[StaffUser,
 CONSOLE_EVENTS = {
     events.CONVERSATION_QUEUED, events.CONVERSATION_HANDED_OFF, events.CONVERSATION_ACCEPTED,
     events.CONVERSATION_TRANSFERRED, events.CONVERSATION_HANDED_BACK, events.CONVERSATION_RESOLVED,
-    events.CONVERSATION_UPDATED, events.MESSAGE_CREATED, events.CASE_OPENED,
+    events.CONVERSATION_UPDATED, events.MESSAGE_CREATED, events.CASE_OPENED, events.TYPING_STARTED,
     events.SURGE_STARTED, events.SURGE_UPDATED, events.SURGE_ENDED, events.NOTICE_CHANGED, events.DELIVERY_UPDATED,
 }
 
@@ -266,9 +276,14 @@ async def console_stream(websocket: WebSocket) -> None:
     def wanted(e: Event) -> bool:
         if e.name not in CONSOLE_EVENTS:
             return False
+        if e.name == events.TYPING_STARTED and e.data.get("sender") != "customer":
+            return False
         if user.is_admin or e.name == events.CASE_OPENED:
             return True
         agent_id = e.data.get("agent_id")
+        if e.name == events.TYPING_STARTED:  # the customer typing, to whoever may see the chat
+            return (e.data.get("sender") == "customer" and e.conversation_id is not None
+                    and _mine_or_queued(rt, user, e.conversation_id))
         if e.name == events.MESSAGE_CREATED:
             return e.conversation_id is not None and _mine_or_queued(rt, user, e.conversation_id)
         return agent_id in (None, user.id) or e.data.get("from_agent_id") == user.id

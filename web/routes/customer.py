@@ -81,12 +81,15 @@ def owner_view(s: Any, conv: Any) -> dict[str, Any]:
         agent = s.get(Agent, conv.assigned_agent_id)
         return {"kind": "human", "name": agent.display_name if agent else None, "team": agent.team if agent else None}
     if conv.status == ConversationStatus.QUEUED:
+        from core.db import utcnow
         from escalation import queue_status
+        from escalation.waiting import waiting_for
 
         agent = s.get(Agent, conv.assigned_agent_id) if conv.assigned_agent_id else None
         place = queue_status(s, conv)
+        waiting = waiting_for(s, conv, utcnow())  # the header says what the acknowledgements say (issue 14)
         return {"kind": "queue", "name": agent.display_name if agent else None, "team": agent.team if agent else None,
-                **(place.as_dict() if place else {})}
+                **(place.as_dict() if place else {}), **(waiting.as_dict() if waiting else {})}
     if conv.status == ConversationStatus.RESOLVED:
         return {"kind": "nobody", "name": None, "team": None}
     return {"kind": "bot", "name": "Tidewater assistant", "team": None}
@@ -214,6 +217,22 @@ def rating(body: RatingIn, request: Request, conversation_id: Annotated[str, Dep
     return {"rating": body.rating}
 
 
+@router.post("/{conversation_id}/typing", status_code=204, summary="Tell the agent the customer is typing")
+def typing(request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]) -> None:
+    """Throttled server-side (one signal per 2 s); only a person, never the bot, is told."""
+    from web.routes.console import typing_signals
+
+    rt = runtime(request)
+    with rt.db.session() as s:
+        conv = store.get_conversation(s, conversation_id)
+        if conv.status not in ConversationStatus.HUMAN_OWNED:
+            return
+        from crm.labels import customer_label
+
+        name = customer_label(conv.customer)
+    typing_signals(request).started(conversation_id, sender="customer", name=name)
+
+
 @router.websocket("/{conversation_id}/ws")
 async def stream(websocket: WebSocket, conversation_id: str, token: str = "") -> None:
     """Push this conversation's events; the widget re-reads from its last id after a reconnect."""
@@ -240,6 +259,8 @@ async def stream(websocket: WebSocket, conversation_id: str, token: str = "") ->
     def wanted(e: Any) -> bool:
         if e.conversation_id != conversation_id or e.name not in customer_visible:
             return False
+        if e.name == events.TYPING_STARTED:  # the customer's own typing is not echoed back
+            return bool(e.data.get("sender") != "customer")
         return not (e.name == events.MESSAGE_CREATED and e.data.get("sender") == Sender.NOTE)
 
     async def pump() -> None:

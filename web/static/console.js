@@ -74,6 +74,7 @@
       ol.appendChild(li);
     });
     ol.scrollTop = ol.scrollHeight;
+    if (d.messages.length && d.messages[d.messages.length - 1].sender === "customer") $("typing").hidden = true;
     renderPacket(d.packet, d.reason);
   }
 
@@ -157,6 +158,7 @@
       if (window.FirstlineSurge) window.FirstlineSurge.onEvent(e);  // surge banner (surge.js)
       if (e.event === "live.degraded") { polling(true); return; }
       if (e.event === "live.restored") polling(false);
+      if (e.event === "typing.started") { showTyping(e); return; }
       loadLists();
       if (current && e.conversation_id === current) openConv(current);
       if (e.event === "conversation.handed_off" || e.event === "conversation.queued") flash();
@@ -168,6 +170,12 @@
   function polling(on) {
     if (on && !pollTimer) pollTimer = setInterval(function () { loadLists(); if (current) openConv(current); }, 3000);
     else if (!on && pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+  }
+  var typingTimer = null;
+  function showTyping(e) {
+    if (e.conversation_id !== current || e.data.sender !== "customer") return;
+    $("typing").textContent = (e.data.name || "The customer") + " is typing…"; $("typing").hidden = false;
+    clearTimeout(typingTimer); typingTimer = setTimeout(function () { $("typing").hidden = true; }, 4000);
   }
   function flash() { document.title = "● New handoff · Firstline"; setTimeout(function () { document.title = "Console · Firstline"; }, 4000); }
   setInterval(function () { if (ws && ws.readyState === 1) ws.send("ping"); }, 25000);

@@ -14,7 +14,7 @@
   var state = load() || null;
   var seen = {};
   var lastId = 0;
-  var ws = null, wsRetry = 0, typingTimer = null;
+  var ws = null, wsRetry = 0, typingTimer = null, typingSent = 0, ownerKind = "bot";
 
   function load() { try { return JSON.parse(localStorage.getItem(storeKey)); } catch (e) { return null; } }
   function save() { localStorage.setItem(storeKey, JSON.stringify(state)); }
@@ -27,16 +27,21 @@
   css.rel = "stylesheet"; css.href = base + "/static/widget.css";
   root.appendChild(css);
 
+  // The visible label is the accessible name (axe: label-content-name-mismatch).
   var launcher = el("button", "fl-launcher", "Chat with us");
-  launcher.setAttribute("aria-label", "Open chat");
+  launcher.type = "button";
+  launcher.setAttribute("aria-expanded", "false");
   var panel = el("section", "fl-panel");
+  panel.setAttribute("role", "dialog");
   panel.setAttribute("aria-label", "Chat with Tidewater Fibre");
   panel.hidden = true;
   var header = el("header", "fl-header");
   var title = el("div", "fl-title", "Tidewater assistant");
   var subtitle = el("div", "fl-subtitle", "Usually answers at once · a person is a message away");
+  var config = null;  // /api/widget/config: greeting, colour, business hours, expected reply time
   var close = el("button", "fl-close", "×");
   close.setAttribute("aria-label", "Close chat");
+  close.type = "button";
   header.append(title, subtitle, close);
   var list = el("ol", "fl-messages");
   list.setAttribute("aria-live", "polite");
@@ -51,7 +56,9 @@
   var error = el("div", "fl-error", "");
   error.setAttribute("role", "alert");
   form.append(input, send);
-  panel.append(header, list, typing, error, form);
+  var hours = el("div", "fl-hours", "");  // business hours and when a person would reply, before typing
+  hours.hidden = true;
+  panel.append(header, hours, list, typing, error, form);
   root.append(launcher, panel);
 
   function el(tag, cls, text) {
@@ -62,9 +69,23 @@
   }
 
   launcher.addEventListener("click", function () { open(); });
-  close.addEventListener("click", function () { panel.hidden = true; launcher.hidden = false; });
+  close.addEventListener("click", function () { shut(); });
+  panel.addEventListener("keydown", function (ev) { if (ev.key === "Escape") { ev.preventDefault(); shut(); } });
+
+  function shut() {  // focus goes back to the launcher, never to the top of the page
+    panel.hidden = true; launcher.hidden = false;
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.focus();
+  }
   input.addEventListener("keydown", function (ev) {
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); form.requestSubmit(); }
+  });
+  // Tell the person (never the bot) that the customer is typing; at most one signal per 2.5 s.
+  input.addEventListener("input", function () {
+    if (!state || !state.id || !input.value.trim() || (ownerKind !== "human" && ownerKind !== "queue")) return;
+    if (Date.now() - typingSent < 2500) return;
+    typingSent = Date.now();
+    api("POST", "/api/conversations/" + state.id + "/typing").catch(function () {});
   });
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
@@ -77,11 +98,28 @@
   });
 
   function open() {
-    panel.hidden = false; launcher.hidden = true; input.focus();
+    panel.hidden = false; launcher.hidden = true; launcher.setAttribute("aria-expanded", "true"); input.focus();
     if (state && state.id && !lastId) refresh();
-    if (!state) {
-      render({ id: -1, sender: "bot", text: "Hi! I'm Tidewater's virtual assistant. Ask me anything about your broadband or TV — or ask for a person at any time.", meta: {} });
-    }
+    loadConfig().then(function () {
+      if (!state && !list.querySelector("[data-greeting]")) {
+        var g = render({ id: -1, sender: "bot", text: (config && config.greeting) || "Hi! How can we help?", meta: {} });
+        g.setAttribute("data-greeting", "1");
+      }
+    });
+  }
+
+  function loadConfig() {
+    if (config) return Promise.resolve(config);
+    return api("GET", "/api/widget/config").then(function (c) {
+      config = c;
+      if (/^#[0-9a-fA-F]{6}$/.test(c.color || "")) host.style.setProperty("--fl-color", c.color);
+      if (ownerKind === "bot") title.textContent = c.title || title.textContent;
+      hours.textContent = "";
+      hours.appendChild(el("div", "fl-hours-open", (c.open_now ? "Open now · " : "Closed now · ") + c.hours));
+      hours.appendChild(el("div", "fl-hours-reply", c.reply));
+      hours.hidden = ownerKind === "human";
+      return c;
+    }).catch(function () { config = {}; return config; });
   }
 
   function api(method, path, body) {
@@ -131,8 +169,13 @@
       .then(function () { return api("POST", "/api/conversations/" + state.id + "/messages", { text: text, client_id: clientId }); })
       .then(function (data) {
         pending.remove();
-        data.messages.forEach(render);
         setOwner(data.owner);
+        data.messages.forEach(render);
+        // While waiting for a person, each message says quietly where it went (one text acknowledgement per burst).
+        var mine = data.messages[0], li = mine && list.querySelector("li[data-id='" + mine.id + "']");
+        if (li && mine.sender === "customer" && data.owner && data.owner.receipt && !li.querySelector(".fl-receipt")) {
+          li.appendChild(el("div", "fl-receipt", "✓ " + data.owner.receipt));
+        }
       })
       .catch(function (err) {
         pending.remove();
@@ -157,12 +200,18 @@
 
   function setOwner(owner) {
     if (!owner) return;
-    if (owner.kind === "human") { title.textContent = owner.name || "Our team"; subtitle.textContent = (owner.team || "Tidewater Fibre") + " · a person is with you"; }
+    ownerKind = owner.kind;
+    hours.hidden = owner.kind === "human" || !config || !config.hours;
+    if (owner.kind === "queue" && owner.waiting_title) {  // the same words as the acknowledgements
+      title.textContent = owner.waiting_title; subtitle.textContent = owner.promise;
+      if (owner.queue_position) subtitle.textContent = queueText(owner) || owner.promise;
+    }
+    else if (owner.kind === "human") { title.textContent = owner.name || "Our team"; subtitle.textContent = (owner.team || "Tidewater Fibre") + " · a person is with you"; }
     else if (owner.kind === "queue") {
       title.textContent = owner.name ? owner.name + " will join you" : "Connecting you to a person";
       subtitle.textContent = queueText(owner) || "The assistant has passed on your conversation";
     }
-    else if (owner.kind === "bot") { title.textContent = "Tidewater assistant"; subtitle.textContent = "Usually answers at once · a person is a message away"; }
+    else if (owner.kind === "bot") { title.textContent = (config && config.title) || "Tidewater assistant"; subtitle.textContent = "Usually answers at once · a person is a message away"; }
     else { subtitle.textContent = "This conversation is closed; write to start again"; }
   }
 
@@ -174,9 +223,10 @@
   }
 
   function render(m) {
-    if (m.id > 0) { if (seen[m.id]) return; seen[m.id] = true; lastId = Math.max(lastId, m.id); }
+    if (m.id > 0) { if (seen[m.id]) return null; seen[m.id] = true; lastId = Math.max(lastId, m.id); }
     var li = el("li", "fl-msg fl-" + m.sender);
     li.setAttribute("data-sender", m.sender);
+    if (m.id > 0) li.setAttribute("data-id", String(m.id));
     if (m.sender === "agent") li.appendChild(el("div", "fl-name", m.agent_name || "Agent"));
     var bubble = el("div", "fl-bubble", m.text);
     li.appendChild(bubble);
@@ -192,6 +242,7 @@
     list.appendChild(li);
     typing.hidden = true;
     scroll();
+    return li;
   }
 
   function feedback(m) {
@@ -248,7 +299,7 @@
       if (e.event === "message.created") { render(e.data); }
       else if (e.event === "live.degraded") { polling(true); }
       else if (e.event === "live.restored") { polling(false); refresh(); }
-      else if (e.event === "typing.started") {
+      else if (e.event === "typing.started" && e.data.sender !== "customer") {
         typing.textContent = (e.data.name || "Someone") + " is typing…"; typing.hidden = false;
         clearTimeout(typingTimer); typingTimer = setTimeout(function () { typing.hidden = true; }, 4000);
       } else { refresh(); }
@@ -273,5 +324,5 @@
 
   showError("");
   if (state && state.id) { connect(); }
-  window.Firstline = { open: open };
+  window.Firstline = { open: open, close: shut };
 })();
