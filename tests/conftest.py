@@ -23,7 +23,8 @@ from core.settings import CoreSettings  # noqa: E402
 
 
 def make_settings(tmp_path: Path, **kw: object) -> CoreSettings:
-    return CoreSettings(_env_file=None, data_dir=tmp_path, secret_key="test-secret", **kw)  # type: ignore[call-arg]
+    kw.setdefault("secret_key", "test-secret")
+    return CoreSettings(_env_file=None, data_dir=tmp_path, **kw)  # type: ignore[arg-type]
 
 
 @pytest.fixture

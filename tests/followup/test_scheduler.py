@@ -72,7 +72,7 @@ def test_after_hours_case_due_without_update_alerts_lead_and_emails_customer_onc
         assert second.run_due_now(clock()) == [f"promise:{case_id}:1:remind"]
         [reminder] = seen.named(events.CASE_REMINDER_DUE)
         assert reminder.data["agent_id"] == team["tom"]
-        assert reminder.data["text"].startswith("Reminder: case CS-10001 is due by Friday 6 December at 12:30")
+        assert reminder.data["text"].startswith("Reminder: case CS-10001 is due by Friday 6 December, 12:30 (UK time)")
 
         clock.advance_to(due)
         assert second.run_due_now(clock()) == [f"promise:{case_id}:1:due"]
@@ -85,10 +85,10 @@ def test_after_hours_case_due_without_update_alerts_lead_and_emails_customer_onc
     assert mail.message["Subject"] == "An update on your case CS-10001"
     body = mail.message.get_content()
     # Honest: the promise was missed, who has it now, and the new time (Grace's next hours after 2 hours).
-    assert ("About case CS-10001: we promised Tom would get back to you by Friday 6 December at 12:30 (UK time)"
+    assert ("About case CS-10001: we promised Tom would get back to you by Friday 6 December, 12:30 (UK time)"
             in body)
     assert "and we haven't yet. We're sorry. Grace Whitfield, who leads the team, is looking at your case now, " \
-           "and we will get back to you by Friday 6 December at 14:30 (UK time)." in body
+           "and we will get back to you by Friday 6 December, 14:30 (UK time)." in body
     assert "Opened automatically" not in body and "asked_for_human" not in body  # nothing internal
     assert attempts(db, case_id) == [
         ("reminder", "console", "Tom Okafor", "delivered"),

@@ -50,7 +50,7 @@ def test_console_typing_reaches_the_customer(app_client: TestClient, db: Databas
         maria = store.agent_by_username(s, "maria")
         assert maria is not None
         store.set_status(s, conv.id, ConversationStatus.OPEN, assigned_agent_id=maria.id)
-        cid = conv.id
+        cid, maria_id = conv.id, maria.id
     from tests.web.staff import login
 
     login(app_client, "maria")
@@ -58,4 +58,4 @@ def test_console_typing_reaches_the_customer(app_client: TestClient, db: Databas
     app_client.app.state.runtime.bus.on("typing.started", seen.append)  # type: ignore[attr-defined]
     r = app_client.post(f"/api/console/conversations/{cid}/typing")
     assert r.status_code == 204
-    assert [(e.conversation_id, e.data) for e in seen] == [(cid, {"name": "Maria Lopez"})]
+    assert [(e.conversation_id, e.data) for e in seen] == [(cid, {"name": "Maria Lopez", "sender": "agent", "agent_id": maria_id})]

@@ -97,7 +97,7 @@ def test_metrics_local_mode_without_token_answers_loopback_only(settings: CoreSe
 
 
 def test_metrics_production_mode_without_token_is_refused(tmp_path: Path, db: Database) -> None:
-    with app_for(make_settings(tmp_path, mode="production"), db) as client:
+    with app_for(make_settings(tmp_path, mode="production", secret_key="a-production-grade-test-secret"), db) as client:
         r = client.get("/metrics")
     assert r.status_code == 403 and "FIRSTLINE_METRICS_TOKEN" in r.json()["detail"]
 
@@ -105,7 +105,7 @@ def test_metrics_production_mode_without_token_is_refused(tmp_path: Path, db: Da
 def test_metrics_with_a_token_refuse_a_missing_or_wrong_bearer(tmp_path: Path, db: Database,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FIRSTLINE_METRICS_TOKEN", "scrape-secret-1")
-    with app_for(make_settings(tmp_path, mode="production"), db) as client:
+    with app_for(make_settings(tmp_path, mode="production", secret_key="a-production-grade-test-secret"), db) as client:
         assert client.get("/metrics").status_code == 401
         r = client.get("/metrics", headers={"Authorization": "Bearer wrong"})
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"

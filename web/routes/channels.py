@@ -26,6 +26,7 @@ def _adapters(rt: Runtime) -> dict[str, Any]:
 @router.post("/{channel}/posts", status_code=201, summary="Receive a signed post (format: README, 'Public channel')",
              responses={200: {"description": "the same post was received before: stored once"},
                         400: {"description": "not JSON"}, 401: {"description": "unsigned or wrongly signed"},
+                        404: {"description": "no inbound channel of that name"},
                         413: {"description": "too large"}, 422: {"description": "malformed post"},
                         503: {"description": "the channel has no secret configured"}})
 async def receive_post(channel: str, request: Request) -> JSONResponse:
