@@ -132,17 +132,39 @@ def claim(session: Session, conversation_id: str, entities: list[dict[str, Any]]
     return IdentityOutcome(Reply(_sent_text(result, sms, email), "verify_sent"), code=result.code)
 
 
-def _welcome(session: Session, customer: Customer, now: datetime) -> str:
+def _welcome(session: Session, customer: Customer, now: datetime, conversation_id: str) -> str:
     """Carry on with what we now know: plan, open cases and their state; ask for nothing we hold."""
     profile = customer.profile or {}
     parts = [f"Thanks, {first_name(customer)}, that's you confirmed."]
     cases = list(store.open_cases(session, customer.id))
     if cases:
         parts.append(" ".join(describe_case(session, case_view(session, c, now)) for c in cases))
-    elif profile.get("plan"):
-        parts.append(f"I can see you're on {profile['plan']} and have no open cases.")
+    else:
+        if profile.get("plan"):
+            parts.append(f"I can see you're on {profile['plan']} and have no open cases.")
+        last = _last_conversation(session, customer.id, exclude=conversation_id)
+        if last:
+            parts.append(last)
     parts.append("What can I help you with?")
     return " ".join(parts)
+
+
+def _last_conversation(session: Session, customer_id: str, exclude: str) -> str | None:
+    """'Last time, on Saturday 3 October, you asked: "…"' for the customer's previous chat, if any."""
+    from sqlalchemy import select
+
+    from crm import Message, Sender
+
+    history = store.customer_history(session, customer_id, exclude=exclude, limit=1)["conversations"]
+    if not history:
+        return None
+    first = session.scalar(select(Message).where(Message.conversation_id == history[0].id,
+                                                 Message.sender == Sender.CUSTOMER).order_by(Message.id).limit(1))
+    if first is None:
+        return None
+    day = when(session, history[0].created_at).split(",")[0]
+    text = " ".join(first.text.split())
+    return f"Last time, on {day}, you asked: \u201c{text[:120]}{'…' if len(text) > 120 else ''}\u201d."
 
 
 def answer(session: Session, conversation_id: str, text: str, *, secret: str, settings: VerificationSettings,
@@ -158,7 +180,7 @@ def answer(session: Session, conversation_id: str, text: str, *, secret: str, se
         cases = store.open_cases(session, customer.id)
         if cases:
             meta["case_number"] = cases[0].number
-        return IdentityOutcome(Reply(_welcome(session, customer, now), "verified", meta),
+        return IdentityOutcome(Reply(_welcome(session, customer, now, conversation_id), "verified", meta),
                                verified_customer_id=customer.id, slots=profile_slots(customer))
     if result.status == "wrong":
         tries = "1 more try" if result.remaining == 1 else f"{result.remaining} more tries"

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from bot import identity
 from bot.assist import case_status, greeting
 from core.db import Database
-from crm import Sender, store
+from crm import Customer, Sender, store
 from crm.verification import VerificationSettings
 from tests import factories
 from tests.crm.test_identity import known_customer
@@ -196,3 +196,17 @@ def test_send_code_by_sms_posts_a_signed_webhook_to_the_gateway(db: Database) ->
     assert request.signature_ok and request.headers["x-firstline-event"] == "verification.code"
     assert request.json()["data"] == {"to": "+44 7700 900123", "text": f"Your Tidewater Fibre code is {out.code.code}. "
                                       "It expires in 10 min."}
+
+
+def test_answer_right_code_without_open_cases_mentions_plan_and_last_chat(db: Database) -> None:
+    cid, ana_id = setup(db, with_case=False)
+    with db.session() as s:
+        ana = s.get(Customer, ana_id)
+        old = factories.conversation(s, customer=ana)
+        old.created_at = datetime(2026, 10, 3, 12, 5, tzinfo=UTC)
+        store.add_message(s, old, Sender.CUSTOMER, "I've been charged £28 twice this month")
+    code = claim(db, cid, EMAIL).code.code  # type: ignore[union-attr]
+    out = answer(db, cid, code)
+    assert out.reply.text == ("Thanks, Ana, that's you confirmed. I can see you're on Fibre 500 and have no open "
+                              "cases. Last time, on Saturday 3 October, you asked: \u201cI've been charged £28 twice "
+                              "this month\u201d. What can I help you with?")

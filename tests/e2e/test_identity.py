@@ -72,7 +72,7 @@ def test_anonymous_visitor_claims_email_verifies_with_the_mailed_code_and_hears_
         assert bot_text(claimed) == SENT
         code, delivered_at = code_for(product_mail, "ana.silva@example.com", before)
         print(f"\n[identity] claim -> code delivered by SMTP: {(delivered_at - t0) * 1000:.0f} ms "
-              "(includes the turn through NLU, Rasa and the action)")
+              "(the first turn after start, cold; warm figures: python -m bench.identity_code_delivery)")
 
         verified = say(c, cid, auth, f"{code[:3]} {code[3:]}")
         text = bot_text(verified)
@@ -217,3 +217,17 @@ def test_internal_text_stays_internal_after_a_handoff_with_notes_and_a_case(prod
     for internal in ("INTERNAL", "Opened automatically", "negative_sentiment", "sentiment", "frustration",
                      "Customer is upset", "trigger", "reason"):
         assert internal not in customer_facing, internal
+
+
+def test_account_number_claim_verified_by_the_postcode_on_file(product: Product) -> None:
+    with httpx.Client(base_url=product.base, timeout=30) as c:
+        cid, auth, _ = start(c)
+        claimed = bot_text(say(c, cid, auth, "my account number is TW31877420"))
+        assert claimed.startswith("Thanks. If that account number is on our records, I've sent a 6-digit code to the "
+                                  "email address on that account."), claimed
+        assert "postcode" in claimed
+        wrong = bot_text(say(c, cid, auth, "my postcode is BS1 4DJ"))  # somebody else's
+        assert wrong == "That doesn't match what we have. You have 2 more tries."
+        verified = bot_text(say(c, cid, auth, "BS2 0QD"))
+        assert verified.startswith("Thanks, Daniel, that's you confirmed."), verified
+        assert bot_text(say(c, cid, auth, "what's my account number?")) == "Your account number is TW31877420."

@@ -85,3 +85,12 @@ def test_websocket_handoff_event_carries_no_internal_text(app_client: TestClient
         got = ws.receive_json()
     assert got["event"] == "conversation.queued" and got["data"] == {"case_number": "CS-10001"}
     assert "upset" not in str(got) and "negative_sentiment" not in str(got)
+
+
+def test_admin_rule_actions_include_the_identity_rules() -> None:
+    from web.routes.admin import rule_actions
+
+    actions = rule_actions()
+    assert actions["give_identifier"] == "action_identify"
+    assert actions["enter_code"] == "action_verify_identity"
+    assert actions["case_status"] == "action_case_status"  # data/rules.yml still read

@@ -213,15 +213,19 @@ def preview(user: Admin, body: Annotated[str, Form()] = "") -> HTMLResponse:
 
 
 RULES = Path(__file__).resolve().parents[2] / "data" / "rules.yml"
+# Areas keep their rules in files of their own beside it (data/rules_identity.yml, ...).
+MORE_RULES = "rules_*.yml"
 
 
 @functools.cache
 def rule_actions() -> dict[str, str]:
-    """Return the action data/rules.yml runs for each intent (what the dialogue does after the parse)."""
+    """Return the action data/rules*.yml run for each intent (what the dialogue does after the parse)."""
     import yaml
 
     out: dict[str, str] = {}
-    for rule in (yaml.safe_load(RULES.read_text(encoding="utf-8")) or {}).get("rules") or []:
+    rules = [r for path in [RULES, *sorted(RULES.parent.glob(MORE_RULES))]
+             for r in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("rules") or []]
+    for rule in rules:
         steps = rule.get("steps") or []
         if len(steps) >= 2 and "intent" in steps[0] and "action" in steps[1]:
             out.setdefault(str(steps[0]["intent"]), str(steps[1]["action"]))
