@@ -76,6 +76,10 @@ def create_app(
     app.include_router(staff.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    from web.routes import customers, followups  # issue 10: promises, follow-ups, the customer page
+
+    app.include_router(followups.router)
+    app.include_router(customers.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

@@ -69,6 +69,7 @@
     });
     ol.scrollTop = ol.scrollHeight;
     renderPacket(d.packet, d.reason);
+    document.dispatchEvent(new CustomEvent("firstline:conversation", { detail: d }));  // followups.js
   }
 
   function section(box, title) { box.appendChild(el("h3", null, title)); }
