@@ -79,6 +79,16 @@ def test_agent_promise_in_console_appears_on_customer_page_and_is_followed_up(br
         assert "console" in escalation and "Grace Whitfield" in escalation and "delivered" in escalation
         assert "pending" in table.locator("tr", has_text="widget").inner_text()
 
+        # The team lead sees the alert in her console, linked to the customer page.
+        lead_ctx = browser.new_context()
+        lead = lead_ctx.new_page()
+        log_in(lead, product, "grace", product.credentials()["grace"])
+        alert = lead.get_by_label("Follow-up alerts").locator("li", has_text=f"Case {number} is overdue")
+        alert.wait_for(timeout=10000)
+        assert "Fay Promise promised" in alert.inner_text()
+        assert alert.get_by_role("link", name="Customer page").get_attribute("href").endswith(f"#case-{number}")
+        lead_ctx.close()
+
         customer.reload()
         customer.get_by_role("button", name="Open chat").click()
         notice = customer.locator(".fl-notice")

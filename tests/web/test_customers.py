@@ -187,3 +187,23 @@ def test_update_on_case_reaches_returning_customer_first_once(app_client: TestCl
     assert app_client.post(f"/api/conversations/{cid}/notices").status_code == 404  # no token
     forged = app_client.post("/api/notices", json={"external_id": "cust-1001", "identity_hash": "0" * 64})
     assert forged.status_code == 403
+
+
+def test_resolving_the_chat_keeps_a_promise_for_later_open_until_an_update_closes_it(app_client: TestClient,
+                                                                                    db: Database) -> None:
+    cid, customer_id = owned_conversation(db)
+    login(app_client, "maria")
+    assert app_client.post(f"/api/console/conversations/{cid}/promise",
+                           json={"what": "Engineer visit Tuesday 8-12", "due": future(), "kind": "technician"}
+                           ).status_code == 201
+    assert app_client.post(f"/api/console/conversations/{cid}/resolve").status_code == 200
+    with db.session() as s:
+        assert s.scalars(select(Case)).one().status == "open"
+    r = app_client.post(f"/console/customers/{customer_id}/cases/CS-10001/update",
+                        data={"text": "The engineer is booked.", "close": "true"}, follow_redirects=False)
+    assert r.status_code == 303
+    with db.session() as s:
+        assert s.scalars(select(Case)).one().status == "closed"
+    empty = app_client.post(f"/console/customers/{customer_id}/cases/CS-10001/update", data={"text": "  "},
+                            follow_redirects=False)
+    assert empty.headers["location"].endswith("?error=write%20the%20update%20for%20the%20customer")

@@ -110,7 +110,7 @@ def customer_page(customer_id: str, request: Request, user: Annotated[StaffUser,
 
 @router.post("/console/customers/{customer_id}/cases/{number}/update")
 def case_update(customer_id: str, number: str, request: Request, user: Annotated[StaffUser, Depends(require_agent)],
-                text: Annotated[str, Form(max_length=2000)]) -> Response:
+                text: Annotated[str, Form(max_length=2000)], close: Annotated[bool, Form()] = False) -> Response:
     """A person's update to the customer on a case: it keeps the promise and goes out on their route."""
     from followup import PromiseError, post_update
 
@@ -124,6 +124,8 @@ def case_update(customer_id: str, number: str, request: Request, user: Annotated
             agent = s.get(Agent, user.id)
             assert agent is not None
             post_update(s, rt.bus, case, agent, text, utcnow())
+            if close:
+                case.status = "closed"
     except PromiseError as exc:
         from urllib.parse import quote
 

@@ -49,16 +49,18 @@
   var due = el("input"); due.type = "datetime-local"; due.step = 1; due.setAttribute("aria-label", "Promise: by when");
   var how = el("select"); how.setAttribute("aria-label", "Promise: reach the customer by");
   [["widget", "Chat widget (next visit)"], ["email", "Email"]].forEach(function (o) { var op = el("option", null, o[1]); op.value = o[0]; how.appendChild(op); });
+  var kind = el("select"); kind.setAttribute("aria-label", "Promise: kind");
+  [["agent", "Update by"], ["technician", "Technician slot"]].forEach(function (o) { var op = el("option", null, o[1]); op.value = o[0]; kind.appendChild(op); });
   var go = el("button", "secondary", "Promise"); go.type = "submit";
   var status = el("span", "muted"); status.id = "promise-status"; status.setAttribute("role", "status");
-  form.append(what, due, how, go, status);
+  form.append(kind, what, due, how, go, status);
   var chat = document.getElementById("chat");
   chat.appendChild(form);
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     if (!conv) return;
     status.textContent = "";
-    api("POST", "/api/console/conversations/" + conv.id + "/promise", { what: what.value, due: due.value, contact: how.value })
+    api("POST", "/api/console/conversations/" + conv.id + "/promise", { what: what.value, due: due.value, contact: how.value, kind: kind.value })
       .then(function (d) { status.textContent = "Promised on case " + d.case_number + "."; what.value = ""; })
       .catch(function (e) { status.textContent = e.message; });
   });
