@@ -73,6 +73,8 @@ class PromiseScheduler:
         self._sched.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self._sched.start(paused=not self.run_jobs)
         if self.run_jobs:
+            # The wake-up job below would log two INFO lines a minute; our steps log what matters.
+            logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
             # Jobs another process stored wake this one within a minute (it runs them for everyone).
             self._sched.add_job(_noop, "interval", seconds=60, id="followup-wakeup", jobstore="local",
                                 replace_existing=True)
