@@ -68,7 +68,8 @@ class PromiseScheduler:
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
 
         global _service
-        _service = self.service
+        if self.run_jobs:  # only the process that runs jobs lends them its steps
+            _service = self.service
         self._sched.add_listener(self._finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self._sched.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self._sched.start(paused=not self.run_jobs)
@@ -146,6 +147,8 @@ class PromiseScheduler:
 
         Tests advance their clock and call this instead of waiting for real hours to pass.
         """
+        if not self.run_jobs:
+            raise RuntimeError("this process does not run follow-up jobs (another holds the runner lock)")
         due = [j for j in self._sched.get_jobs(jobstore="default") if j.next_run_time and j.next_run_time <= now]
         waits = []
         for job in due:
