@@ -341,6 +341,8 @@ def resolve(session: Session, conversation_id: str, agent_id: int, bus: EventBus
         kind="rating_request",
     )
     for case in session.scalars(select(Case).where(Case.conversation_id == conversation_id, Case.status == "open")):
+        if case.promise_kind in ("agent", "technician"):
+            continue  # a promise made in this chat for later is kept by its follow-up, not by resolving (issue 10)
         # The person who resolved the chat kept the promise the case stood for.
         case.status = "closed"
         bus.emit_after_commit(session, events.CASE_UPDATED, conversation_id, case_number=case.number, status="closed")

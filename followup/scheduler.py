@@ -47,8 +47,9 @@ class PromiseScheduler:
         from apscheduler.schedulers.background import BackgroundScheduler
 
         self.service, self.run_jobs = service, run_jobs
+        self._engine = _jobs_engine(db)
         self._sched = BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=_jobs_engine(db), tablename=JOB_TABLE),
+            jobstores={"default": SQLAlchemyJobStore(engine=self._engine, tablename=JOB_TABLE),
                        "local": MemoryJobStore()},
             executors={"default": ThreadPoolExecutor(4)},
             # Run a job however late (the app was down at its time), once, even if several runs were missed.
@@ -67,11 +68,14 @@ class PromiseScheduler:
         from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_SUBMITTED
 
         global _service
-        _service = self.service
+        if self.run_jobs:  # only the process that runs jobs lends them its steps
+            _service = self.service
         self._sched.add_listener(self._finished, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         self._sched.add_listener(self._submitted, EVENT_JOB_SUBMITTED)
         self._sched.start(paused=not self.run_jobs)
         if self.run_jobs:
+            # The wake-up job below would log two INFO lines a minute; our steps log what matters.
+            logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
             # Jobs another process stored wake this one within a minute (it runs them for everyone).
             self._sched.add_job(_noop, "interval", seconds=60, id="followup-wakeup", jobstore="local",
                                 replace_existing=True)
@@ -80,6 +84,9 @@ class PromiseScheduler:
         global _service
         if self._sched.running:
             self._sched.shutdown(wait=True)
+        # The job store disposed its pool before the scheduler thread stopped; a read that thread made
+        # in between left a connection in the new pool.
+        self._engine.dispose()
         if _service is self.service:
             _service = None
         if self.lock is not None:
@@ -140,6 +147,8 @@ class PromiseScheduler:
 
         Tests advance their clock and call this instead of waiting for real hours to pass.
         """
+        if not self.run_jobs:
+            raise RuntimeError("this process does not run follow-up jobs (another holds the runner lock)")
         due = [j for j in self._sched.get_jobs(jobstore="default") if j.next_run_time and j.next_run_time <= now]
         waits = []
         for job in due:
@@ -183,16 +192,16 @@ class PromiseScheduler:
 
 
 def _jobs_engine(db: Database) -> Any:
-    """An engine of its own on the same database, without a pool.
+    """An engine of its own on the same database (the job store disposes its engine at shutdown).
 
-    The job store disposes its engine at shutdown (the app's must live on), and its scheduler thread
-    may still be reading then: with no pool, no connection outlives the query that opened it.
+    SQLite needs no pool; PostgreSQL keeps two connections (a new one per query cost ~2 s of lag under load).
     """
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    args = {"check_same_thread": False, "timeout": 30} if db.is_sqlite else {}
-    return create_engine(db.url, poolclass=NullPool, connect_args=args)
+    if db.is_sqlite:
+        return create_engine(db.url, poolclass=NullPool, connect_args={"check_same_thread": False, "timeout": 30})
+    return create_engine(db.url, pool_size=2, max_overflow=2, pool_pre_ping=True)
 
 
 def _noop() -> None:

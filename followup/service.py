@@ -138,7 +138,7 @@ class FollowUps:
             claimed = s.execute(update(FollowUpAttempt).where(FollowUpAttempt.id == attempt_id,
                                                               FollowUpAttempt.outcome == Outcome.QUEUED)
                                 .values(outcome=Outcome.SENDING).execution_options(synchronize_session=False))
-            if not claimed.rowcount:
+            if not claimed.rowcount:  # type: ignore[attr-defined]
                 return "skipped"
             row = s.get(FollowUpAttempt, attempt_id)
             assert row is not None

@@ -90,6 +90,10 @@ def create_app(
     app.include_router(console.router)
     app.include_router(admin.router)
     app.include_router(dashboard.router)
+    from web.routes import customers, followups  # issue 10: promises, follow-ups, the customer page
+
+    app.include_router(followups.router)
+    app.include_router(customers.router)
     app.include_router(pages.router)
     app.include_router(surge.router)  # issue 11: surge banner data and notice
     app.include_router(channels.router)  # issue 11: inbound channels (public posts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import select
 
 from core.db import Database
@@ -114,3 +115,23 @@ def test_after_hours_case_due_without_update_alerts_lead_and_emails_customer_onc
     assert third.service.remind(case_id, 1) == "skipped"
     assert len(attempts(db, case_id)) == 4
     assert len(sink.messages) == 1
+
+
+def test_two_app_workers_one_runs_jobs_the_other_only_stores_them(db: Database, clock: Clock, team: dict[str, int],
+                                                                  schedulers: Schedulers) -> None:
+    runner_bus, worker_bus = EventBus(), EventBus()
+    runner = schedulers.start(runner_bus)
+    worker = schedulers.start(worker_bus)  # the runner lock is taken: this one starts paused
+    assert (runner.run_jobs, worker.run_jobs) == (True, False)
+    seen = Recorder()
+    runner_bus.on(events.CASE_OVERDUE, seen)
+    _, case_id = after_hours_case(db, worker_bus, clock)  # the request landed on the other worker
+    assert sorted(j for j, _ in runner.jobs()) == [f"promise:{case_id}:1:due", f"promise:{case_id}:1:remind"]
+    clock.advance_to(datetime(2030, 12, 6, 13, 0, tzinfo=UTC))
+    with pytest.raises(RuntimeError, match="this process does not run follow-up jobs"):
+        worker.run_due_now(clock())
+    runner.run_due_now(clock())
+    assert [e.data["case_number"] for e in seen.events] == ["CS-10001"]
+    # The runner stops (or dies): the next process to start takes the lock over.
+    schedulers.stop(runner)
+    assert schedulers.start(EventBus()).run_jobs

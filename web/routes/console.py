@@ -69,6 +69,7 @@ def summary(s: Session, conv: Conversation) -> dict[str, Any]:
         "id": conv.id,
         "status": conv.status,
         "customer": conv.customer.name or "Visitor",
+        "customer_id": conv.customer_id,
         "vip": conv.customer.vip,
         "reason": conv.handoff_reason or "",
         "agent": conv.assigned_agent.display_name if conv.assigned_agent else None,
@@ -257,6 +258,7 @@ CONSOLE_EVENTS = {
     events.CONVERSATION_TRANSFERRED, events.CONVERSATION_HANDED_BACK, events.CONVERSATION_RESOLVED,
     events.CONVERSATION_UPDATED, events.MESSAGE_CREATED, events.CASE_OPENED, events.TYPING_STARTED,
     events.SURGE_STARTED, events.SURGE_UPDATED, events.SURGE_ENDED, events.NOTICE_CHANGED, events.DELIVERY_UPDATED,
+    events.CASE_REMINDER_DUE, events.CASE_OVERDUE, events.FOLLOWUP_ATTEMPTED,  # issue 10: follow-ups
 }
 
 

@@ -76,6 +76,7 @@
     ol.scrollTop = ol.scrollHeight;
     if (d.messages.length && d.messages[d.messages.length - 1].sender === "customer") $("typing").hidden = true;
     renderPacket(d.packet, d.reason);
+    document.dispatchEvent(new CustomEvent("firstline:conversation", { detail: d }));  // followups.js
   }
 
   function section(box, title) { box.appendChild(el("h3", null, title)); }

@@ -97,8 +97,23 @@
     outbox = outbox.then(function () { return sendText(text); });
   });
 
+  // Issue 10: what a returning customer sees first about their cases, pinned above the messages.
+  var pinned = el("div", "fl-notices"); pinned.setAttribute("aria-label", "About your cases");
+  panel.insertBefore(pinned, list);
+  var noticesAsked = false;
+  function notices() {
+    if (noticesAsked) return;
+    var req = state && state.id ? api("POST", "/api/conversations/" + state.id + "/notices")
+      : customerId ? api("POST", "/api/notices", { external_id: customerId, identity_hash: identityHash }) : null;
+    if (!req) return; noticesAsked = true;
+    req.then(function (d) { (d.notices || []).forEach(function (n) {
+      var note = el("div", "fl-notice", n.text); note.setAttribute("role", "status"); pinned.appendChild(note); }); })
+      .catch(function () { noticesAsked = false; });
+  }
+
   function open() {
     panel.hidden = false; launcher.hidden = true; launcher.setAttribute("aria-expanded", "true"); input.focus();
+    notices();
     if (state && state.id && !lastId) refresh();
     loadConfig().then(function () {
       if (!state && !list.querySelector("[data-greeting]")) {
