@@ -163,9 +163,12 @@ def time_to_person(session: Session, period: Period) -> Figure:
 
 
 def first_response(session: Session, period: Period) -> Figure:
-    first = (
+    before = aliased(Handoff)
+    handed_before = exists().where(before.conversation_id == Handoff.conversation_id,
+                                   before.created_at < period.start, before.trigger.not_in(NOT_BOT_HANDOFFS))
+    first = (  # conversations whose first handoff by the bot falls in the period, and its time
         select(Handoff.conversation_id.label("cid"), func.min(Handoff.created_at).label("at"))
-        .where(Handoff.trigger.not_in(NOT_BOT_HANDOFFS))
+        .where(period.within(Handoff.created_at), Handoff.trigger.not_in(NOT_BOT_HANDOFFS), ~handed_before)
         .group_by(Handoff.conversation_id)
         .subquery()
     )
@@ -273,14 +276,11 @@ def top_unanswered(session: Session, period: Period) -> Figure:
 def queue_now(session: Session, now: datetime | None = None) -> Figure:
     """Who is waiting now, per named agent (or for a case follow-up), and for how long."""
     now = now or utcnow()
-    latest = (
-        select(Handoff.conversation_id.label("cid"), func.max(Handoff.created_at).label("at"))
-        .group_by(Handoff.conversation_id).subquery()
-    )
+    latest = (select(func.max(Handoff.created_at)).where(Handoff.conversation_id == Conversation.id)
+              .scalar_subquery())  # few rows: only the chats waiting now, each by index
     rows = session.execute(
-        select(Agent.display_name, Conversation.updated_at, latest.c.at)
+        select(Agent.display_name, Conversation.updated_at, latest)
         .select_from(Conversation)
-        .join(latest, latest.c.cid == Conversation.id, isouter=True)
         .join(Agent, Agent.id == Conversation.assigned_agent_id, isouter=True)
         .where(Conversation.status == ConversationStatus.QUEUED)
     ).all()
