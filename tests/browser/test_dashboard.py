@@ -83,8 +83,8 @@ def test_dashboard_admin_sees_charts_with_the_seeded_numbers_and_downloads_the_s
     with open(download.path(), newline="", encoding="utf-8") as f:
         assert list(csv.reader(f)) == table(page, "time-to-person")
 
-    page.get_by_label("From").fill("2026-03-02")
-    page.get_by_label("By").select_option("hour")
+    page.get_by_label("From", exact=True).fill("2026-03-02")
+    page.get_by_label("Granularity", exact=True).select_option("hour")
     page.get_by_role("button", name="Show").click()
     page.wait_for_url("**granularity=hour**")
     rows = table(page, "handoffs")
