@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import sys
 from html import escape
 from typing import Any
@@ -12,6 +13,7 @@ from insights.dashboard import Figure
 
 # Colour-blind-safe (Okabe-Ito) with enough contrast on white for lines and bars.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442", "#999999")
+_SCRIPT = re.compile(r"<script\b.*?</script>", re.S)
 LABEL_CHARS = 48  # customer questions can be long; the table beside the chart shows them whole
 
 
@@ -58,6 +60,11 @@ def _chart(fig: Figure) -> Any:
 def svg(fig: Figure) -> str:
     """Return the figure's chart as an inline <svg> element; every label is escaped by the XML writer."""
     out = _chart(fig).render(is_unicode=True)
+    # pygal writes its settings (labels included) into a <script> for its tooltips, which an inline SVG
+    # would run; the page needs no script. Labels are escaped text, so the first </script> is pygal's own.
+    out = _SCRIPT.sub("", out)
+    if "<script" in out:
+        raise ValueError("chart SVG still holds a script")
     name = escape(f"{fig.title}: chart; the same numbers are in the table beside it")
     # The chart is an image with a name; its numbers are read from the table, not from the drawing.
     return out.replace("<svg ", f'<svg role="img" aria-label="{name}" focusable="false" ', 1)

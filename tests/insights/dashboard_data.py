@@ -40,13 +40,22 @@ def handoff(s: Session, conv: Conversation, trigger: str, when: datetime, accept
     return h
 
 
-def seed(s: Session) -> dict[str, Any]:
-    """Two days of chats (2026-03-01 and 02) and one before them that no figure may count."""
+def seed(s: Session, *, staff: bool = True) -> dict[str, Any]:
+    """Two days of chats (2026-03-01 and 02) and one before them that no figure may count.
+
+    staff=False (a running product shared with other tests): no agents are created or named, and
+    the chat waiting for a person is left resolved, so that no other test's queue or routing moves.
+    """
+    from types import SimpleNamespace
+
     from crm import store
 
-    maria = store.agent_by_username(s, "maria") or factories.agent(s, "maria", display_name="Maria Lopez")
-    if store.agent_by_username(s, "tom") is None:
-        factories.agent(s, "tom", display_name="Tom Reed", status="offline")
+    if staff:
+        maria: Any = store.agent_by_username(s, "maria") or factories.agent(s, "maria", display_name="Maria Lopez")
+        if store.agent_by_username(s, "tom") is None:
+            factories.agent(s, "tom", display_name="Tom Reed", status="offline")
+    else:
+        maria = SimpleNamespace(id=None)
     C, B, A = Sender.CUSTOMER, Sender.BOT, Sender.AGENT  # noqa: N806
 
     c1 = chat(s, at(DAY1, 8), rating=5, status=ConversationStatus.RESOLVED)
@@ -70,7 +79,8 @@ def seed(s: Session) -> dict[str, Any]:
     msg(s, c4, A, "Let me look", at(DAY2, 9, 1), agent_id=maria.id)
     handoff(s, c4, "transfer", at(DAY2, 9, 10), at(DAY2, 9, 11), maria.id)  # agents passing it on: not counted
 
-    c5 = chat(s, at(DAY2, 11, 59), status=ConversationStatus.QUEUED, assigned_agent_id=maria.id)
+    c5 = chat(s, at(DAY2, 11, 59), status=ConversationStatus.QUEUED if staff else ConversationStatus.RESOLVED,
+              assigned_agent_id=maria.id)
     msg(s, c5, C, "talk to a person", at(DAY2, 11, 59, 30), intent="request_human", sentiment=0.0)
     handoff(s, c5, "asked_for_human", at(DAY2, 12), None, maria.id)
 
