@@ -33,19 +33,24 @@ class ReplyDispatcher:
     def on_message(self, event: Event) -> None:
         if event.data.get("sender") != Sender.AGENT or not event.conversation_id:
             return
+        self.dispatch(event.conversation_id, int(event.data["id"]))
+
+    def dispatch(self, conversation_id: str, message_id: int) -> bool:
+        """Send an agent's message out on its conversation's channel (again, after a failure); False if none."""
         with self.db.session() as s:
-            conv = s.get(Conversation, event.conversation_id)
+            conv = s.get(Conversation, conversation_id)
             if conv is None or conv.channel not in self.connectors:
-                return
+                return False
             post = s.scalar(select(ChannelPost).where(ChannelPost.conversation_id == conv.id))
-            msg = s.get(Message, event.data["id"])
-            if msg is None:
-                return
+            msg = s.get(Message, message_id)
+            if msg is None or msg.conversation_id != conv.id or msg.sender != Sender.AGENT:
+                return False
             reply = OutboundReply(conv.channel, conv.id, msg.id, msg.text, (msg.meta or {}).get("agent_name"),
                                   (post.external_id if post and not post.external_id.startswith("sha256:") else None),
                                   post.url if post else None, post.author if post else "")
             msg.meta = {**(msg.meta or {}), "delivery": {"channel": conv.channel, "state": "sending"}}
         self.executor.submit(self._deliver, reply, msg.agent_id)
+        return True
 
     def _deliver(self, reply: OutboundReply, agent_id: int | None) -> None:
         try:

@@ -1,8 +1,34 @@
-"""Where the bot fails: customer questions it could not answer well, clustered by meaning.
+"""Where the bot fails and when the team is overrun: the gaps report, surge detection, the surge notice.
 
-Uses crm (the recorded conversations) and core (the embedder); imports nothing else of ours.
+Uses crm (the recorded conversations) and core (the embedder, events); imports nothing else of ours.
 """
 
+from insights import models  # noqa: F401  (registers the surge tables on Base.metadata)
 from insights.gaps import Cluster, FailedQuestion, cluster_questions, failed_questions, nlu_yaml, questions_by_id
+from insights.notice import NoticeBoard, NoticeError, active_notice, clear_notice, notice_history, set_notice
+from insights.surge import Alert, Baseline, Driver, SurgeDetector, Transition, threshold
+from insights.surge_settings import SurgeSettings
+from insights.surge_watch import SurgeWatch
 
-__all__ = ["Cluster", "FailedQuestion", "cluster_questions", "failed_questions", "nlu_yaml", "questions_by_id"]
+__all__ = [
+    "Alert",
+    "Baseline",
+    "Cluster",
+    "Driver",
+    "FailedQuestion",
+    "NoticeBoard",
+    "NoticeError",
+    "SurgeDetector",
+    "SurgeSettings",
+    "SurgeWatch",
+    "Transition",
+    "active_notice",
+    "clear_notice",
+    "cluster_questions",
+    "failed_questions",
+    "nlu_yaml",
+    "notice_history",
+    "questions_by_id",
+    "set_notice",
+    "threshold",
+]

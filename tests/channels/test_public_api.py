@@ -193,3 +193,25 @@ def test_widget_chat_replies_are_not_sent_to_any_channel(public_client: TestClie
         msg = s.get(Message, mid)
         assert msg is not None and "delivery" not in (msg.meta or {})
     assert reply_sink.requests == []
+
+
+def test_agent_sends_a_failed_reply_again_once_the_channel_is_back(public_client: TestClient, db: Database,
+                                                                   reply_sink: HttpSink) -> None:
+    from firstline.launch import free_port
+
+    cid = send(public_client, post_body()).json()["conversation_id"]
+    dispatcher = public_client.app.state.runtime.extras["reply_dispatcher"]  # type: ignore[attr-defined]
+    working = dispatcher.connectors["public"]
+    dead = WebhookSender(f"http://127.0.0.1:{free_port()}/gone", SECRET, attempts=1)
+    dispatcher.connectors["public"] = PublicReplyConnector(ChannelsSettings(_env_file=None),  # type: ignore[call-arg]
+                                                           sender=dead)
+    mid = reply_as_maria(public_client, cid, "We're on it.")
+    assert wait_for_delivery(db, mid)["state"] == "failed"
+    dispatcher.connectors["public"] = working
+    assert public_client.post(f"/api/channels/replies/{mid}/retry").status_code == 202
+    assert wait_for_delivery(db, mid)["state"] == "delivered"
+    assert [r.json()["data"]["text"] for r in reply_sink.requests] == ["We're on it."]
+    r = public_client.post(f"/api/channels/replies/{mid}/retry")
+    assert (r.status_code, r.json()["detail"]) == (409, "only a reply that failed to deliver can be sent again")
+    public_client.post("/logout")
+    assert public_client.post(f"/api/channels/replies/{mid}/retry").status_code == 401

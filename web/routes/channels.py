@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from bot.runtime import Runtime
+from web.auth import StaffUser, require_agent
 
 router = APIRouter(prefix="/api/channels", tags=["channels"])
 
@@ -50,3 +51,25 @@ async def receive_post(channel: str, request: Request) -> JSONResponse:
     return JSONResponse({"conversation_id": got.conversation_id, "duplicate": got.duplicate, "priority": got.priority,
                          "urgency": got.urgency, "agent": got.agent, "case_number": got.case_number},
                         status_code=200 if got.duplicate else 201)
+
+
+@router.post("/replies/{message_id}/retry", status_code=202, summary="Send a reply that failed to deliver again")
+def retry_reply(message_id: int, request: Request,
+                user: Annotated[StaffUser, Depends(require_agent)]) -> dict[str, Any]:
+    from crm import Message
+    from web.routes.console import load_visible
+
+    rt: Runtime = request.app.state.runtime
+    with rt.db.session() as s:
+        msg = s.get(Message, message_id)
+        if msg is None:
+            raise HTTPException(404, "message not found")
+        load_visible(s, user, msg.conversation_id)  # 404 unless this agent may see the conversation
+        state = ((msg.meta or {}).get("delivery") or {}).get("state")
+        cid = msg.conversation_id
+    if state != "failed":
+        raise HTTPException(409, "only a reply that failed to deliver can be sent again")
+    dispatcher = rt.extras.get("reply_dispatcher")
+    if dispatcher is None or not dispatcher.dispatch(cid, message_id):
+        raise HTTPException(409, "this conversation has no outbound channel")
+    return {"state": "sending"}

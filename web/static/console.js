@@ -71,6 +71,12 @@
       if (dv) li.appendChild(el("span", "delivery delivery-" + (dv.state === "failed" ? "failed" : "ok"),
         dv.state === "failed" ? "Not delivered to the " + dv.channel + " channel: " + (dv.error || "unknown error") :
         dv.state === "delivered" ? "Delivered to the " + dv.channel + " channel" : "Sending to the " + dv.channel + " channel…"));
+      if (dv && dv.state === "failed" && m.agent_id === me) {
+        var again = el("button", "secondary retry", "Send again");
+        again.type = "button";
+        again.addEventListener("click", function () { api("POST", "/api/channels/replies/" + m.id + "/retry").then(function () { return openConv(current); }).catch(function (e) { $("chat-error").textContent = e.message; }); });
+        li.appendChild(again);
+      }
       ol.appendChild(li);
     });
     ol.scrollTop = ol.scrollHeight;
