@@ -60,7 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="display name")
     p.add_argument("--role", choices=["admin", "agent"], default="admin")
     p.set_defaults(func=cmd_create_admin)
-    for module in ("bot.nlu.cli", "knowledge_base.cli"):
+    for module in ("bot.nlu.cli", "knowledge_base.cli", "bot.replay"):
         try:
             mod = __import__(module, fromlist=["add_commands"])
         except ImportError:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from core.db import utcnow
 from knowledge_base.articles import ArticleError, ParsedArticle, parse_article, to_markdown, validate_fields
+from knowledge_base.html_import import HTML_SUFFIXES, parse_html_article, parse_markdown_with_html
 from knowledge_base.models import Article, ArticleVersion
 
 
@@ -42,6 +43,18 @@ def _reviewed(a: ParsedArticle) -> datetime | None:
     return datetime.fromisoformat(a.updated).replace(tzinfo=UTC) if a.updated else None
 
 
+def parse_import(text: str, source: str) -> ParsedArticle:
+    """Parse a file to import: Markdown, Markdown holding raw HTML, or exported help-centre HTML."""
+    if source.lower().endswith(HTML_SUFFIXES):
+        return parse_html_article(text, source)
+    try:
+        return parse_article(text, source)
+    except ArticleError as exc:
+        if exc.field != "body" or "raw HTML" not in exc.message:
+            raise
+    return parse_markdown_with_html(text, source)
+
+
 class ArticleRepository:
     """Plain operations over a Session; callers announce changes (events.ARTICLE_CHANGED)."""
 
@@ -54,9 +67,10 @@ class ArticleRepository:
         global _last_import
         report = ImportReport(folder=str(folder), at=utcnow())
         seen: dict[str, str] = {}
-        for path in sorted(folder.glob("*.md")):
+        paths = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in (".md", *HTML_SUFFIXES)]
+        for path in sorted(paths):
             try:
-                parsed = parse_article(path.read_text(encoding="utf-8"), path.name)
+                parsed = parse_import(path.read_text(encoding="utf-8"), path.name)
             except UnicodeDecodeError:
                 report.errors.append(ArticleError(path.name, "file", "is not UTF-8 text"))
                 continue

@@ -49,7 +49,7 @@ class KBSettings(BaseSettings):
     answer_chars: int = 450
     # Passage reranking by question type and heading match (knowledge_base/rerank.py), over the top
     # rerank_depth passages; weights chosen on bench/kb/demo_passages.yml's validation questions.
-    rerank_type_weight: float = 0.5
-    rerank_heading_weight: float = 1.0
+    rerank_type_weight: float = 1.5
+    rerank_heading_weight: float = 2.0
     rerank_depth: int = 10
     query_cache_size: int = 256  # query vectors kept (benchmarks set 0 to time every encoding)

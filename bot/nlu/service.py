@@ -191,9 +191,31 @@ class NLUService:
 
     def parse_uncached(self, raw: str) -> dict[str, Any]:
         """Parse one message without the cache."""
+        return self.parse_many([raw])[0]
+
+    def parse_many(self, raws: list[str], batch_size: int = 256) -> list[dict[str, Any]]:
+        """Parse many messages, encoding them in batches (evaluation and replays; same results as parse)."""
+        import numpy as np
+
         from bot.nlu.inputs import prepare
 
-        text, flags = prepare(raw, self.settings.max_chars)
+        prepared = [prepare(raw, self.settings.max_chars) for raw in raws]
+        seen = [self.model_text(text) for text, flags in prepared if not flags["empty"]]
+        probs = sim = None
+        if seen:
+            vecs = np.vstack([self.embedder.encode(seen[i:i + batch_size]) for i in range(0, len(seen), batch_size)])
+            probs, sim = self.model.predict(vecs, seen)
+        out, row = [], 0
+        for raw, (text, flags) in zip(raws, prepared, strict=True):
+            if flags["empty"]:
+                out.append(self._decide(raw, text, flags, None, None))
+                continue
+            assert probs is not None and sim is not None
+            out.append(self._decide(raw, text, flags, probs[row:row + 1], sim[row:row + 1]))
+            row += 1
+        return out
+
+    def _decide(self, raw: str, text: str, flags: dict[str, bool], probs: Any, sim: Any) -> dict[str, Any]:
         sentiment = self.sentiment.analyze(text)
         detector = self.model.detector
         override = self.settings.fallback_threshold
@@ -201,9 +223,6 @@ class NLUService:
             ranking = [{"name": name, "confidence": 0.0} for name in self.intents]
             floor = detector.min_confidence if override is None else override
             return self._result(raw, FALLBACK, round(float(floor), 4), ranking, [], True, False, sentiment, flags)
-        seen = self.model_text(text)
-        vec = self.embedder.encode([seen])
-        probs, sim = self.model.predict(vec, [seen])
         p, s = probs[0], float(sim[0])
         order = p.argsort()[::-1]
         ranking = [{"name": self.intents[i], "confidence": round(float(p[i]), 4)} for i in order]

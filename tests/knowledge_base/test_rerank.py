@@ -58,3 +58,16 @@ def test_rerank_zero_weights_changes_nothing() -> None:
 def test_rerank_leaves_passages_below_depth_alone() -> None:
     hits = [hit("A", 0.9, 1), hit("B", 0.8, 2), hit("How to restart your router", 0.1, 3)]
     assert rerank("how do I restart", hits, 3.0, 3.0, 2)[2] == hits[2]
+
+
+def test_features_action_headings_answer_how_to_and_stems_match() -> None:
+    assert features("how do I change my wifi password", "Changing your wifi password") == (1.0, 1.0)
+    assert features("how do I change my wifi password", "Finding your wifi password")[1] == pytest.approx(2 / 3)
+
+
+def test_rerank_keeps_the_article_decision_and_its_best_score() -> None:
+    other = Hit("q1", "slow-wifi", "Slow wifi", "Why your wifi is slow", "t", "/kb/slow-wifi", 0.88, 0.5, 1.0, 2)
+    hits = [hit("How often should I restart it?", 0.92, 1), other, hit("How to restart your router", 0.84, 3)]
+    out = rerank("how do I restart my router?", hits, 0.5, 1.0, 10)
+    assert [(h.heading, h.score) for h in out] == [
+        ("How to restart your router", 0.92), ("How often should I restart it?", 0.92), ("Why your wifi is slow", 0.88)]
