@@ -17,6 +17,7 @@ from crm.models import (
     Sender,
 )
 from crm.passwords import hash_password, verify_password
+from crm.privacy import Erasure, customer_export, erase_customer_records
 from crm.schema import migrate
 from crm.store import NotFound
 
@@ -26,12 +27,15 @@ __all__ = [
     "Conversation",
     "ConversationStatus",
     "Customer",
+    "Erasure",
     "EventRecord",
     "Handoff",
     "Identity",
     "Message",
     "NotFound",
     "Sender",
+    "customer_export",
+    "erase_customer_records",
     "hash_password",
     "migrate",
     "store",

@@ -75,7 +75,7 @@ def create_app(
     async def not_found(request: Request, exc: LookupError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
-    from web.routes import admin, console, customer, health, pages, rasa_bridge, staff
+    from web.routes import admin, console, customer, health, pages, privacy, rasa_bridge, staff
 
     app.include_router(customer.router)
     app.include_router(rasa_bridge.router)
@@ -83,6 +83,8 @@ def create_app(
     app.include_router(staff.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    app.include_router(privacy.api)
+    app.include_router(privacy.pages)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
