@@ -18,6 +18,7 @@ from crm.models import (
     Sender,
 )
 from crm.passwords import hash_password, verify_password
+from crm.privacy import Erasure, customer_export, erase_customer_records
 from crm.schema import migrate
 from crm.store import NotFound
 from crm.verification_models import VerificationAttempt, VerificationChallenge
@@ -33,6 +34,7 @@ __all__ = [
     "Conversation",
     "ConversationStatus",
     "Customer",
+    "Erasure",
     "EventRecord",
     "Handoff",
     "Identity",
@@ -41,6 +43,8 @@ __all__ = [
     "Sender",
     "VerificationAttempt",
     "VerificationChallenge",
+    "customer_export",
+    "erase_customer_records",
     "hash_password",
     "migrate",
     "store",

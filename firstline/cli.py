@@ -45,6 +45,32 @@ def cmd_create_admin(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_customer(args: argparse.Namespace) -> int:
+    """Export a customer as JSON (stdout), or erase them everywhere (audited as --by)."""
+    import json
+
+    from core.db import Database
+    from crm import NotFound, migrate
+    from privacy import erase_everywhere, export
+
+    settings = _settings()
+    db = Database(settings.database_url)
+    migrate(db)
+    try:
+        if args.action == "export":
+            print(json.dumps(export(db, args.customer_id), indent=2, ensure_ascii=False))
+        else:
+            report = erase_everywhere(settings, db, args.customer_id, args.by)
+            print(json.dumps(report.as_dict(), indent=2))
+            print("A running app re-indexes edited articles at its next start.", file=sys.stderr)
+    except NotFound as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        db.dispose()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="firstline", description="Firstline support desk")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -60,6 +86,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="display name")
     p.add_argument("--role", choices=["admin", "agent"], default="admin")
     p.set_defaults(func=cmd_create_admin)
+    p = sub.add_parser("customer", help="export a customer's data as JSON, or erase the customer everywhere")
+    p.add_argument("action", choices=["export", "erase"])
+    p.add_argument("customer_id")
+    p.add_argument("--by", default=f"cli:{os.environ.get('USER', 'unknown')}",
+                   help="who erases (kept in the audit record)")
+    p.set_defaults(func=cmd_customer)
     for module in ("bot.nlu.cli", "knowledge_base.cli", "bot.replay"):
         try:
             mod = __import__(module, fromlist=["add_commands"])

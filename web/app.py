@@ -81,7 +81,7 @@ def create_app(
     async def not_found(request: Request, exc: LookupError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
-    from web.routes import admin, channels, console, customer, dashboard, health, pages, rasa_bridge, staff, surge
+    from web.routes import admin, channels, console, customer, dashboard, health, pages, privacy, rasa_bridge, staff, surge
 
     app.include_router(customer.router)
     app.include_router(rasa_bridge.router)
@@ -94,6 +94,8 @@ def create_app(
 
     app.include_router(followups.router)
     app.include_router(customers.router)
+    app.include_router(privacy.api)
+    app.include_router(privacy.pages)
     app.include_router(pages.router)
     app.include_router(surge.router)  # issue 11: surge banner data and notice
     app.include_router(channels.router)  # issue 11: inbound channels (public posts)

@@ -1,0 +1,114 @@
+"""Export and erasure of one customer across the app database, Rasa's tracker store, drafted articles
+and NLU examples (the real Rasa tracker is covered end to end in tests/e2e/test_privacy.py)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect, text
+
+from core.db import Database
+from core.settings import CoreSettings
+from crm import Erasure, EventRecord, Handoff, NotFound, Sender, store
+from insights import nlu_yaml
+from knowledge_base import ArticleRepository
+from privacy import erase_everywhere, export, tracker_db_url, tracker_rows
+from tests import factories
+
+NAME, EMAIL, QUESTION = "Jordan Lee", "jordan.lee@example.com", "can I pay my bill with bitcoin tokens"
+
+
+def everything(db: Database) -> str:
+    """Every row of every table, as one text to search."""
+    out = []
+    with db.engine.connect() as conn:
+        for table in inspect(conn).get_table_names():
+            out += [repr(tuple(r)) for r in conn.execute(text(f'SELECT * FROM "{table}"'))]
+    return "\n".join(out)
+
+
+def make_tracker(settings: CoreSettings, said: dict[str, str]) -> Path:
+    """A tracker database with Rasa 3.6's SQLTrackerStore schema, holding events for these senders."""
+    path = settings.data_dir / "rasa" / "tracker.db"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, sender_id VARCHAR(255) NOT NULL, type_name "
+                     "VARCHAR(255) NOT NULL, timestamp FLOAT, intent_name VARCHAR(255), action_name VARCHAR(255), "
+                     "data TEXT)")
+        for sid, said_text in said.items():
+            conn.execute("INSERT INTO events (sender_id, type_name, data) VALUES (?, 'user', ?)",
+                         (sid, f'{{"text": "{said_text}"}}'))
+    return path
+
+
+@pytest.fixture
+def jordan(db: Database) -> tuple[str, list[str], str]:
+    """Jordan (two conversations, a case, a rating, a handoff, events) and Ana, who must stay."""
+    with db.session() as s:
+        c = factories.customer(s, external_id="cust-77", name=NAME, email=EMAIL)
+        store.add_identity(s, c, "email", EMAIL, verified=True)
+        convs = []
+        for _ in range(2):
+            conv = factories.conversation(s, customer=c)
+            store.add_message(s, conv, Sender.CUSTOMER, QUESTION)
+            store.add_message(s, conv, Sender.BOT, "Sorry, I don't know that one.", meta={"kind": "no_answer"})
+            store.add_message(s, conv, Sender.NOTE, f"{NAME} sounded upset")
+            s.add(Handoff(conversation_id=conv.id, trigger="asked_for_human", reason=f"{NAME} asked"))
+            s.add(EventRecord(name="message.created", conversation_id=conv.id, data={"text": QUESTION}))
+            convs.append(conv)
+        convs[0].rating = 2
+        factories.case(s, c, number="CS-7701", title=f"Refund for {NAME}", conversation_id=convs[0].id)
+        ana = factories.customer(s, external_id="cust-1", name="Ana Silva")
+        other = factories.conversation(s, customer=ana)
+        store.add_message(s, other, Sender.CUSTOMER, "my router is blinking")
+        ArticleRepository().create(s, {"id": "draft-bitcoin", "title": QUESTION, "tags": ["from-gaps"],
+                                       "audience": "all", "status": "draft",
+                                       "body": f"## Answer\nWrite it.\n\n## Customers asked\n- {QUESTION}\n"
+                                               "- my router is blinking\n"}, "root")
+        return c.id, [cv.id for cv in convs], other.id
+
+
+def test_export_holds_profile_identities_conversations_messages_cases_and_ratings(
+        db: Database, jordan: tuple[str, list[str], str]) -> None:
+    cid, convs, _ = jordan
+    data = export(db, cid)
+    assert data["profile"]["name"] == NAME and data["profile"]["email"] == EMAIL
+    assert [i["value"] for i in data["identities"]] == [EMAIL]
+    assert [c["id"] for c in data["conversations"]] == convs
+    assert [m["sender"] for m in data["conversations"][0]["messages"]] == ["customer", "bot", "note"]
+    assert [k["number"] for k in data["cases"]] == ["CS-7701"]
+    assert data["ratings"] == [{"conversation_id": convs[0], "rating": 2}]
+    with pytest.raises(NotFound):
+        export(db, "no-such-customer")
+
+
+def test_erase_leaves_nothing_of_the_customer_anywhere(db: Database, settings: CoreSettings, tmp_path: Path,
+                                                       jordan: tuple[str, list[str], str]) -> None:
+    cid, convs, other = jordan
+    tracker = make_tracker(settings, {convs[0]: QUESTION, convs[1]: f"I am {NAME}", other: "my router is blinking"})
+    nlu_dir = tmp_path / "nlu"
+    nlu_dir.mkdir()
+    (nlu_dir / "from_gaps_billing_question.yml").write_text(nlu_yaml("billing_question", [QUESTION, "pay my bill"]))
+    changed: list[str] = []
+
+    report = erase_everywhere(settings, db, cid, "root", nlu_dir=nlu_dir, article_changed=changed.append)
+
+    assert report.counts["tracker_events"] == 2 and report.counts["nlu_examples"] == 1
+    assert report.counts["conversations"] == 2 and report.counts["messages"] == 6 and report.counts["cases"] == 1
+    assert changed == ["draft-bitcoin"]
+    dump = everything(db)
+    for needle in (NAME, EMAIL, QUESTION, "cust-77", "CS-7701", *convs):
+        assert needle not in dump, needle
+    assert "Ana Silva" in dump and "my router is blinking" in dump  # nobody else's data went
+    assert tracker_rows(tracker_db_url(settings), convs) == 0 and tracker_rows(tracker_db_url(settings), [other]) == 1
+    tracker_text = "\n".join(map(repr, sqlite3.connect(tracker).execute("SELECT * FROM events")))
+    assert QUESTION not in tracker_text and NAME not in tracker_text and "my router is blinking" in tracker_text
+    assert QUESTION not in (nlu_dir / "from_gaps_billing_question.yml").read_text()
+    with db.session() as s:
+        audit = s.query(Erasure).one()
+        assert (audit.customer_id, audit.erased_by) == (cid, "root") and audit.erased_at is not None
+        assert NAME not in repr(audit.counts) and EMAIL not in repr(audit.counts)
+    with pytest.raises(NotFound):
+        erase_everywhere(settings, db, cid, "root", nlu_dir=nlu_dir)
