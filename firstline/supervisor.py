@@ -65,10 +65,12 @@ def prepare(settings: CoreSettings) -> Path:
     model = rasa_project.train_dialogue(settings, say)
     from bot.nlu import NLUService
     from core.embedding import get_embedder
+    from firstline.progress import ProgressEmbedder
 
     say("NLU: checking the intent model")
     embedder = get_embedder()
-    NLUService.load_or_train(NLU_DATA, rasa_project.model_dir(settings) / "nlu", embedder=embedder, progress=say)
+    NLUService.load_or_train(NLU_DATA, rasa_project.model_dir(settings) / "nlu", progress=say,
+                             embedder=ProgressEmbedder(embedder, "NLU: encoding training examples"))
     # The search index too, once, before the app starts: several workers must not all build it.
     from core.db import Database
     from knowledge_base import KnowledgeBase
@@ -76,7 +78,7 @@ def prepare(settings: CoreSettings) -> Path:
     say("knowledge base: checking the search index")
     db = Database(settings.database_url)
     try:
-        KnowledgeBase.open(db, embedder=embedder)
+        KnowledgeBase.open(db, embedder=ProgressEmbedder(embedder, "knowledge base: encoding passages"))
     finally:
         db.dispose()
     return model
