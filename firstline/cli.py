@@ -24,7 +24,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValidationError as exc:  # e.g. FIRSTLINE_MODE=production without a real secret
         print(f"[firstline] refusing to start: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
-    return run(settings, train_only=args.command == "train", production=getattr(args, "production", False))
+    return run(settings, train_only=args.command == "train", production=getattr(args, "production", False),
+               dialogue=not getattr(args, "skip_dialogue", False))
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
@@ -70,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="several app workers and Rasa servers on PostgreSQL + Redis (needs DATABASE_URL, "
                         "REDIS_URL and FIRSTLINE_SECRET_KEY; see the README's Operations section)")
     p.set_defaults(func=cmd_run)
-    p = sub.add_parser("train", help="train what is stale (dialogue model, NLU model) and exit")
+    p = sub.add_parser("train", help="train what is stale (dialogue model, NLU model, search index) and exit")
+    p.add_argument("--skip-dialogue", action="store_true",
+                   help="leave the Rasa dialogue model alone (it is trained elsewhere, e.g. in the Rasa image)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("rasa-endpoints", help="write Rasa's endpoints.yml and auth token (for docker-compose)")
     p.add_argument("--app-url", required=True, help="where Rasa reaches the app, e.g. http://app:8000")

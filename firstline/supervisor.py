@@ -48,7 +48,7 @@ def _wait_healthy(svc: Service, name: str, timeout: float, stopping: threading.E
     raise RuntimeError(f"{name} was not healthy after {timeout:.0f}s; see {svc.log}")
 
 
-def prepare(settings: CoreSettings) -> Path:
+def prepare(settings: CoreSettings, *, dialogue: bool = True) -> Path | None:
     """Set up the database and train stale models, with progress; return the dialogue model.
 
     This is `firstline train`: it loads the embedding model and trains, so the supervisor runs it
@@ -62,7 +62,8 @@ def prepare(settings: CoreSettings) -> Path:
     for n in notes:
         say(f"first run: {n} (kept in {settings.data_dir / 'credentials.txt'})")
     db.dispose()
-    model = rasa_project.train_dialogue(settings, say)
+    # docker-compose trains the dialogue in the official Rasa image instead (--skip-dialogue)
+    model = rasa_project.train_dialogue(settings, say) if dialogue else None
     from bot.nlu import NLUService
     from core.embedding import get_embedder
     from firstline.progress import ProgressEmbedder
@@ -125,10 +126,11 @@ def embedded_services(settings: CoreSettings, model: Path, logs: Path) -> list[S
     ]
 
 
-def run(settings: CoreSettings, *, train_only: bool = False, production: bool = False) -> int:
+def run(settings: CoreSettings, *, train_only: bool = False, production: bool = False,
+        dialogue: bool = True) -> int:
     if train_only:
         try:
-            prepare(settings)
+            prepare(settings, dialogue=dialogue)
         except KeyboardInterrupt:
             say("stopped before training finished")
             return 130
