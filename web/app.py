@@ -67,7 +67,10 @@ def create_app(
     async def not_found(request: Request, exc: LookupError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
+    from web import unavailable
     from web.routes import admin, console, customer, health, pages, rasa_bridge, staff
+
+    unavailable.install(app)  # database unreachable: 503 + Retry-After, nothing half-stored
 
     app.include_router(customer.router)
     app.include_router(rasa_bridge.router)
