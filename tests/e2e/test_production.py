@@ -170,15 +170,19 @@ def test_production_rasa_killed_other_server_answers_and_supervisor_restarts_it(
 
 
 def _children(pid: int) -> list[int]:
+    """uvicorn's worker processes under its master (not multiprocessing's resource tracker)."""
     kids = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        kids.append(int(entry))
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    worker = b"spawn_main" in f.read()
             except (OSError, ValueError):
-                pass
+                continue
+            if parent == pid and worker:
+                kids.append(int(entry))
     return kids
 
 
