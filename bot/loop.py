@@ -122,6 +122,10 @@ class ConversationLoop:
 
         try:
             replies = self.rt.dialogue.send(conversation_id, clean, {"message_id": msg.id})
+            if not replies and self._bot_owns(conversation_id):
+                # Rasa's REST channel answers 200 with nothing when something failed inside it (seen
+                # under load, issue 12); only a handoff action rightly says nothing, and it changes owner.
+                raise DialogueUnavailable("Rasa answered nothing (an error inside the dialogue server; see its log)")
         except DialogueUnavailable as exc:
             log.warning("dialogue unavailable for %s: %s", conversation_id, exc)
             self.rt.bus.emit(events.DIALOGUE_FAILED, conversation_id, error=str(exc))
@@ -160,6 +164,10 @@ class ConversationLoop:
             return
         if note is not None:
             self._publish([note])
+
+    def _bot_owns(self, conversation_id: str) -> bool:
+        with self.rt.db.session() as s:
+            return store.get_conversation(s, conversation_id).status not in ConversationStatus.HUMAN_OWNED
 
     def _escalate_if_needed(self, conversation_id: str, *, dialogue_available: bool) -> Any:
         try:

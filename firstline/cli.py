@@ -24,7 +24,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ValidationError as exc:  # e.g. FIRSTLINE_MODE=production without a real secret
         print(f"[firstline] refusing to start: {exc.errors()[0]['msg']}", file=sys.stderr)
         return 2
-    return run(settings, train_only=args.command == "train", production=getattr(args, "production", False))
+    return run(settings, train_only=args.command == "train", production=getattr(args, "production", False),
+               dialogue=not getattr(args, "skip_dialogue", False))
 
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
@@ -71,6 +72,23 @@ def cmd_customer(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rasa_endpoints(args: argparse.Namespace) -> int:
+    """Write Rasa's endpoints.yml and auth token for Rasa servers this command does not start (docker-compose)."""
+    from pathlib import Path
+
+    from firstline.rasa_project import write_endpoints
+    from web.security import internal_token
+
+    settings = _settings()
+    out = write_endpoints(settings, app_url=args.app_url, path=Path(args.out))
+    token = Path(args.token_out)
+    token.parent.mkdir(parents=True, exist_ok=True)
+    token.write_text(internal_token(settings.secret_key))
+    token.chmod(0o600)
+    print(f"wrote {out} and {token}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="firstline", description="Firstline support desk")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -79,8 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="several app workers and Rasa servers on PostgreSQL + Redis (needs DATABASE_URL, "
                         "REDIS_URL and FIRSTLINE_SECRET_KEY; see the README's Operations section)")
     p.set_defaults(func=cmd_run)
-    p = sub.add_parser("train", help="train what is stale (dialogue model, NLU model) and exit")
+    p = sub.add_parser("train", help="train what is stale (dialogue model, NLU model, search index) and exit")
+    p.add_argument("--skip-dialogue", action="store_true",
+                   help="leave the Rasa dialogue model alone (it is trained elsewhere, e.g. in the Rasa image)")
     p.set_defaults(func=cmd_run)
+    p = sub.add_parser("rasa-endpoints", help="write Rasa's endpoints.yml and auth token (for docker-compose)")
+    p.add_argument("--app-url", required=True, help="where Rasa reaches the app, e.g. http://app:8000")
+    p.add_argument("--out", required=True, help="endpoints.yml to write")
+    p.add_argument("--token-out", required=True, help="file for the token Rasa's --auth-token takes")
+    p.set_defaults(func=cmd_rasa_endpoints)
     p = sub.add_parser("create-admin", help="create a staff account (password from FIRSTLINE_NEW_PASSWORD or a prompt)")
     p.add_argument("username")
     p.add_argument("--name", help="display name")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -63,11 +64,24 @@ def train_dialogue(settings: CoreSettings, say=print) -> Path:  # type: ignore[n
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=rasa_env(), stdout=out, stderr=subprocess.STDOUT)
-        while proc.poll() is None:  # Rasa prints progress bars; a heartbeat is what a person needs
+        from firstline.progress import dialogue_percent, interactive
+
+        # Rasa's own bars go to its log; a person gets a percentage (components trained) and a heartbeat
+        tty, last_said = interactive(), started
+        while proc.poll() is None:
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=1 if tty else 15)
             except subprocess.TimeoutExpired:
-                say(f"  still training the dialogue model ({time.monotonic() - started:.0f}s)…")
+                pct = dialogue_percent(log, ROOT / "bot" / "config.yml")
+                elapsed = time.monotonic() - started
+                if tty:
+                    print(f"\r[firstline]   training the dialogue model: {pct or 0:3d}% ({elapsed:.0f}s)", end="",
+                          file=sys.stderr, flush=True)
+                elif time.monotonic() - last_said >= 15:
+                    last_said = time.monotonic()
+                    say(f"  still training the dialogue model ({pct or 0}%, {elapsed:.0f}s)…")
+        if tty:
+            print(file=sys.stderr)
     if proc.returncode != 0 or not target.exists():
         tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
         raise RuntimeError(f"rasa train core failed ({proc.returncode}); see {log}:\n{tail}")
@@ -78,12 +92,12 @@ def train_dialogue(settings: CoreSettings, say=print) -> Path:  # type: ignore[n
     return target
 
 
-def write_endpoints(settings: CoreSettings) -> Path:
+def write_endpoints(settings: CoreSettings, *, app_url: str = "", path: Path | None = None) -> Path:
     """Write the endpoints Rasa uses: our NLU and actions (with a token), and its stores."""
     rasa_dir = settings.data_dir / "rasa"
     rasa_dir.mkdir(parents=True, exist_ok=True)
     token = internal_token(settings.secret_key)
-    app = f"http://127.0.0.1:{settings.app_port}"
+    app = app_url.rstrip("/") or f"http://127.0.0.1:{settings.app_port}"
     tracker = (
         f"tracker_store:\n  type: SQL\n  dialect: sqlite\n  db: {rasa_dir / 'tracker.db'}\n"
         if not settings.database_url.startswith("postgres")
@@ -100,7 +114,8 @@ def write_endpoints(settings: CoreSettings) -> Path:
         f"action_endpoint:\n  url: {app}/webhook\n  token: {token}\n"
         f"{tracker}{lock}"
     )
-    path = rasa_dir / "endpoints.yml"
+    path = path or rasa_dir / "endpoints.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
 

@@ -48,7 +48,7 @@ def _wait_healthy(svc: Service, name: str, timeout: float, stopping: threading.E
     raise RuntimeError(f"{name} was not healthy after {timeout:.0f}s; see {svc.log}")
 
 
-def prepare(settings: CoreSettings) -> Path:
+def prepare(settings: CoreSettings, *, dialogue: bool = True) -> Path | None:
     """Set up the database and train stale models, with progress; return the dialogue model.
 
     This is `firstline train`: it loads the embedding model and trains, so the supervisor runs it
@@ -62,13 +62,16 @@ def prepare(settings: CoreSettings) -> Path:
     for n in notes:
         say(f"first run: {n} (kept in {settings.data_dir / 'credentials.txt'})")
     db.dispose()
-    model = rasa_project.train_dialogue(settings, say)
+    # docker-compose trains the dialogue in the official Rasa image instead (--skip-dialogue)
+    model = rasa_project.train_dialogue(settings, say) if dialogue else None
     from bot.nlu import NLUService
     from core.embedding import get_embedder
+    from firstline.progress import ProgressEmbedder
 
     say("NLU: checking the intent model")
     embedder = get_embedder()
-    NLUService.load_or_train(NLU_DATA, rasa_project.model_dir(settings) / "nlu", embedder=embedder, progress=say)
+    NLUService.load_or_train(NLU_DATA, rasa_project.model_dir(settings) / "nlu", progress=say,
+                             embedder=ProgressEmbedder(embedder, "NLU: encoding training examples"))
     # The search index too, once, before the app starts: several workers must not all build it.
     from core.db import Database
     from knowledge_base import KnowledgeBase
@@ -76,7 +79,7 @@ def prepare(settings: CoreSettings) -> Path:
     say("knowledge base: checking the search index")
     db = Database(settings.database_url)
     try:
-        KnowledgeBase.open(db, embedder=embedder)
+        KnowledgeBase.open(db, embedder=ProgressEmbedder(embedder, "knowledge base: encoding passages"))
     finally:
         db.dispose()
     return model
@@ -123,10 +126,11 @@ def embedded_services(settings: CoreSettings, model: Path, logs: Path) -> list[S
     ]
 
 
-def run(settings: CoreSettings, *, train_only: bool = False, production: bool = False) -> int:
+def run(settings: CoreSettings, *, train_only: bool = False, production: bool = False,
+        dialogue: bool = True) -> int:
     if train_only:
         try:
-            prepare(settings)
+            prepare(settings, dialogue=dialogue)
         except KeyboardInterrupt:
             say("stopped before training finished")
             return 130

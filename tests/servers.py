@@ -51,3 +51,51 @@ class RedisServer:
             self.proc.kill()
             self.proc.wait()
             self.proc = None
+
+
+class PostgresCluster:
+    """A throw-away PostgreSQL cluster (initdb + pg_ctl) on a free port with its data under tmp."""
+
+    def __init__(self) -> None:
+        import glob
+        import os
+        import tempfile
+
+        bins = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        if not bins:
+            pytest.skip("PostgreSQL server binaries are not installed: this fault test starts its own cluster")
+        self.bin = Path(bins[-1])
+        self.port = free_port()
+        # its own folder, not pytest's (0700, root's): the server runs as the postgres user
+        workdir = self.workdir = Path(tempfile.mkdtemp(prefix="firstline-pg-"))
+        self.data = workdir / "pgdata"
+        self.sock = workdir / "pgsock"
+        self.log = workdir / "pg.log"
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:  # initdb refuses to run as root
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+            workdir.chmod(0o777)
+        self.sock.mkdir()
+        self.sock.chmod(0o777)
+        self._run(["initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync"])
+
+    def _run(self, cmd: list[str], check: bool = True) -> None:
+        subprocess.run([*self.as_user, str(self.bin / cmd[0]), *cmd[1:]], check=check, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.STDOUT)
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+
+    def start(self) -> None:
+        opts = f"-p {self.port} -k {self.sock} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._run(["pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", opts, "-w", "-t", "60", "start"])
+
+    def stop(self, check: bool = True) -> None:
+        """Stop at once (connections are cut; new ones are refused until start())."""
+        self._run(["pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop"], check=check)
+
+    def remove(self) -> None:
+        """Stop if running and delete the cluster's folder."""
+        self.stop(check=False)
+        shutil.rmtree(self.workdir, ignore_errors=True)

@@ -81,7 +81,10 @@ def create_app(
     async def not_found(request: Request, exc: LookupError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
+    from web import unavailable
     from web.routes import admin, channels, console, customer, dashboard, health, pages, privacy, rasa_bridge, staff, surge
+
+    unavailable.install(app)  # database unreachable: 503 + Retry-After, nothing half-stored
 
     app.include_router(customer.router)
     app.include_router(rasa_bridge.router)

@@ -138,3 +138,26 @@ def test_handle_records_the_message_even_when_the_nlu_fails(settings: CoreSettin
     with db.session() as s:
         first = store.list_messages(s, cid)[0]
         assert (first.text, first.intent, first.parse["error"]) == ("my internet is down", None, "nlu_failed")
+
+
+def test_handle_when_rasa_answers_nothing_tells_customer_and_hands_off(settings: CoreSettings, db: Database) -> None:
+    loop, _, cid = make_loop(settings, db, dialogue=fakes.FakeDialogue([]))
+    failures: list[str] = []
+    loop.rt.bus.on(events.DIALOGUE_FAILED, lambda e: failures.append(e.data["error"]))
+    result = loop.handle(cid, "how do I pay my bill")
+    assert failures == ["Rasa answered nothing (an error inside the dialogue server; see its log)"]
+    assert DIALOGUE_DOWN_TEXT in [m.text for m in result.messages]
+    assert loop.rt.extras["escalation_gate"].handoffs == [(cid, "dialogue_unavailable")]
+
+
+def test_handle_when_a_handoff_action_answers_nothing_no_second_message(settings: CoreSettings, db: Database) -> None:
+    class HandsOff(fakes.FakeDialogue):
+        def send(self, sender_id, text, metadata=None):  # type: ignore[no-untyped-def]
+            with db.session() as s:  # as action_handoff does through the gate, inside Rasa's turn
+                store.set_status(s, sender_id, ConversationStatus.QUEUED)
+            return []
+
+    loop, _, cid = make_loop(settings, db, dialogue=HandsOff())
+    result = loop.handle(cid, "can I talk to someone")
+    assert DIALOGUE_DOWN_TEXT not in [m.text for m in result.messages]
+    assert result.status == "queued"

@@ -78,6 +78,7 @@ def test_rasa_killed_mid_conversation_is_restarted_while_app_and_console_keep_se
         assert r["status"] == "pending"
         recovered = time.monotonic() - killed
         assert recovered < 60
+    fay.put("/api/console/me/status", json={"status": "offline"})  # route no later test's handoff to Fay
     fay.close()
 
     assert product.pid("app") == app_pid  # the app was never restarted

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from core.settings import ROOT
@@ -166,3 +167,103 @@ def test_production_rasa_killed_other_server_answers_and_supervisor_restarts_it(
     assert prod.pid("rasa-1") != rasa_1
     assert "[firstline] rasa-1 stopped unexpectedly (code -9); restarting in 1s" in "".join(prod.output)
     print(f"\nproduction: rasa-1 back after {time.monotonic() - killed:.1f}s; no customer noticed")
+
+
+def _children(pid: int) -> list[int]:
+    """uvicorn's worker processes under its master (not multiprocessing's resource tracker)."""
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    worker = b"spawn_main" in f.read()
+            except (OSError, ValueError):
+                continue
+            if parent == pid and worker:
+                kids.append(int(entry))
+    return kids
+
+
+def _process_holding(server_port: int, client_port: int, candidates: list[int]) -> int:
+    """The process (among candidates) whose socket serves the connection from client_port."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(table) as f:
+            for line in f.readlines()[1:]:
+                cols = line.split()
+                local, remote = int(cols[1].rsplit(":", 1)[1], 16), int(cols[2].rsplit(":", 1)[1], 16)
+                if local == server_port and remote == client_port:
+                    inodes.add(f"socket:[{cols[9]}]")
+    for pid in candidates:
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") in inodes:
+                    return pid
+            except OSError:
+                pass
+    raise AssertionError(f"no worker holds the connection from port {client_port}")
+
+
+def test_production_app_worker_killed_websocket_client_reconnects_and_misses_nothing(
+        prod: Product, worker_b: str) -> None:
+    from tests.e2e.staff import all_offline
+
+    all_offline(prod)
+    ensure_agent(prod, "prod-wanda", "Wanda Worker")
+    agent = staff(worker_b, "prod-wanda")
+    master = prod.pid("app")
+    workers = _children(master)
+    assert len(workers) == 2, workers
+    port = int(prod.base.rsplit(":", 1)[1])
+    with httpx.Client(base_url=prod.base, timeout=30) as customer:
+        r = customer.post("/api/conversations", json={})
+        cid, token = r.json()["conversation_id"], r.json()["token"]
+        auth = {"X-Conversation-Token": token}
+        r = customer.post(f"/api/conversations/{cid}/messages", json={"text": "can I speak to a person please"},
+                          headers=auth).json()
+        assert r["owner"]["name"] == "Wanda Worker", r["owner"]
+        assert agent.post(f"/api/console/conversations/{cid}/accept").json() == {"accepted": True}
+        last_id = max(m["id"] for m in customer.get(f"/api/conversations/{cid}", headers=auth).json()["messages"])
+        ws_url = prod.base.replace("http", "ws") + f"/api/conversations/{cid}/ws?token={token}"
+        ws = connect(ws_url, open_timeout=10)
+        victim = _process_holding(port, ws.socket.getsockname()[1], workers)
+        os.kill(victim, signal.SIGKILL)
+        with pytest.raises(ConnectionClosed):  # the connection drops with its worker
+            while True:
+                ws.recv(timeout=10)
+        ws.close()
+        # While the customer is disconnected, the agent writes (through worker B).
+        assert agent.post(f"/api/console/conversations/{cid}/reply",
+                          json={"text": "Still here - checking your line now."}).status_code == 201
+        # The widget reconnects (to the other worker, or the one uvicorn started instead) and re-reads
+        # after the last id it has: the message sent in the gap is there, once.
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                ws = connect(ws_url, open_timeout=5)
+                break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.5)
+        missed = customer.get(f"/api/conversations/{cid}?after={last_id}", headers=auth).json()["messages"]
+        assert [m["text"] for m in missed if m["sender"] == "agent"] == ["Still here - checking your line now."]
+        # and live events flow again on the new connection
+        time.sleep(0.3)
+        agent.post(f"/api/console/conversations/{cid}/reply", json={"text": "Found it: a fault at the cabinet."})
+        got: list[dict] = []
+        while not any(e["event"] == "message.created" and e["data"]["sender"] == "agent" for e in got):
+            got.append(json.loads(ws.recv(timeout=10)))
+        assert [e["data"]["text"] for e in got if e["event"] == "message.created"] == [
+            "Found it: a fault at the cabinet."]
+        ws.close()
+    agent.close()
+    deadline = time.monotonic() + 120
+    while True:  # uvicorn replaced the killed worker; the supervisor never had to restart the app
+        now = _children(master)
+        if len(now) == 2 and victim not in now:
+            break
+        assert time.monotonic() < deadline, now
+        time.sleep(1)
+    assert prod.pid("app") == master

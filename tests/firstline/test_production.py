@@ -69,3 +69,25 @@ def test_production_services_two_rasa_servers_share_postgres_tracker_and_redis_l
     assert "tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n" in endpoints
     assert "  db: desk\n" in endpoints
     assert "lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n" in endpoints
+
+
+def test_cli_rasa_endpoints_for_compose_points_rasa_at_the_app_service(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.settings import get_settings
+    from firstline.cli import main
+    from web.security import internal_token
+
+    monkeypatch.setenv("FIRSTLINE_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("FIRSTLINE_SECRET_KEY", "compose-secret-0123456789")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://firstline:pw@postgres:5432/firstline")
+    monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
+    get_settings.cache_clear()
+    try:
+        assert main(["rasa-endpoints", "--app-url", "http://app:8000", "--out", str(tmp_path / "e.yml"),
+                     "--token-out", str(tmp_path / "token")]) == 0
+    finally:
+        get_settings.cache_clear()
+    text = (tmp_path / "e.yml").read_text()
+    assert "nlu:\n  url: http://app:8000/nlu\n" in text and "url: http://app:8000/webhook" in text
+    assert "  url: postgres\n" in text and "lock_store:\n  type: redis\n  url: redis\n" in text
+    assert (tmp_path / "token").read_text() == internal_token("compose-secret-0123456789")
