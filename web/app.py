@@ -75,8 +75,9 @@ def create_app(
     app.include_router(console.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
-    from web.routes import widget  # issue 14: widget look, hours and reply time
+    from web.routes import inbox, widget  # issue 14: the inbox; widget look, hours and reply time
 
+    app.include_router(inbox.router)
     app.include_router(widget.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

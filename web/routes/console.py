@@ -46,25 +46,36 @@ def rt_of(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
-def visible(user: StaffUser, conv: Conversation) -> bool:
+def visible(user: StaffUser, conv: Conversation, s: Session | None = None) -> bool:
+    """May user see conv? Given a session, also (read-only) their team's chats and the ones they handled."""
     if user.is_admin or conv.assigned_agent_id == user.id:
         return True
-    return conv.status == ConversationStatus.QUEUED and conv.assigned_agent_id is None
+    if conv.status == ConversationStatus.QUEUED and conv.assigned_agent_id is None:
+        return True
+    if s is None:
+        return False
+    from web.routes.inbox import readable
+
+    return readable(s, user, conv)
 
 
 def load_visible(s: Session, user: StaffUser, conversation_id: str) -> Conversation:
     conv = s.get(Conversation, conversation_id)
-    if conv is None or not visible(user, conv):
+    if conv is None or not visible(user, conv, s):
         raise HTTPException(404, "conversation not found")
     return conv
 
 
 def summary(s: Session, conv: Conversation) -> dict[str, Any]:
+    from crm.labels import customer_label
+
     last = store.list_messages(s, conv.id)
     return {
         "id": conv.id,
         "status": conv.status,
-        "customer": conv.customer.name or "Visitor",
+        "customer": customer_label(conv.customer),
+        "customer_id": conv.customer_id,
+        "rating": conv.rating,
         "vip": conv.customer.vip,
         "reason": conv.handoff_reason or "",
         "agent": conv.assigned_agent.display_name if conv.assigned_agent else None,
@@ -122,6 +133,9 @@ def conversation(conversation_id: str, request: Request, user: Annotated[StaffUs
     with rt_of(request).db.session() as s:
         conv = load_visible(s, user, conversation_id)
         handoff = s.scalar(select(Handoff).where(Handoff.conversation_id == conv.id).order_by(Handoff.id.desc()))
+        from crm.reads import mark_read
+
+        mark_read(s, user.id, conv.id)
         return {
             **summary(s, conv),
             "messages": [store.message_dict(m) for m in store.list_messages(s, conv.id, include_notes=True)],
@@ -294,4 +308,4 @@ async def console_stream(websocket: WebSocket) -> None:
 def _mine_or_queued(rt: Runtime, user: StaffUser, conversation_id: str) -> bool:
     with rt.db.session() as s:
         conv = s.get(Conversation, conversation_id)
-        return conv is not None and visible(user, conv)
+        return conv is not None and visible(user, conv, s)
