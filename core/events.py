@@ -40,6 +40,11 @@ class events:  # noqa: N801 - a namespace of constants, read as events.MESSAGE_C
     ANSWER_RATED = "answer.rated"  # "Did this help?"
     AGENT_STATUS_CHANGED = "agent.status_changed"
     ARTICLE_CHANGED = "article.changed"
+    # issue 14 (console, admin): audited changes
+    CANNED_REPLY_CHANGED = "canned_reply.changed"
+    STAFF_CHANGED = "staff.changed"
+    SETTINGS_CHANGED = "settings.changed"
+    GAP_DISMISSED = "gap.dismissed"
 
 
 @dataclass(frozen=True)

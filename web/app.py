@@ -75,9 +75,10 @@ def create_app(
     app.include_router(console.router)
     app.include_router(admin.router)
     app.include_router(pages.router)
-    from web.routes import inbox, widget  # issue 14: the inbox; widget look, hours and reply time
+    from web.routes import assist, inbox, widget  # issue 14: inbox, agent assist, widget look and hours
 
     app.include_router(inbox.router)
+    app.include_router(assist.router)
     app.include_router(widget.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

@@ -163,13 +163,15 @@
       (d.status === "open" && !mine ? "With " + (d.agent || "a colleague") + " · read-only" :
        d.status === "queued" && d.agent_id != null && d.agent_id !== me ? "Waiting for " + (d.agent || "a colleague") + " · read-only" : "");
     $("chat-notice").hidden = !notice; $("chat-notice").textContent = notice;
-    if (mine) loadTargets();
+    if (mine) { loadTargets(); loadSuggestions(d); if (canned.length === 0 || loadCanned.for !== d.id) { loadCanned.for = d.id; loadCanned(); } }
+    else { $("suggestions").hidden = true; }
     var ol = $("transcript"); ol.textContent = "";
     d.messages.forEach(function (m) {
       var li = el("li", "tmsg t-" + m.sender);
       li.setAttribute("data-sender", m.sender);
       var who = m.sender === "agent" || m.sender === "note" ? (m.agent_name || "Agent") : m.sender;
       li.appendChild(el("span", "twho", m.sender === "note" ? who + " (internal note)" : who));
+      if (m.created_at) { var t = el("time", "tmeta", fmt(m.created_at)); t.setAttribute("datetime", m.created_at); li.appendChild(t); }
       li.appendChild(el("div", "ttext", m.text));
       ol.appendChild(li);
     });
@@ -178,39 +180,105 @@
     renderPacket(d.packet, d.reason);
   }
 
+  // Times in the agent's own zone (from /api/console/me), in plain words.
+  var agentTz = null;
+  function fmt(iso, withDay) {
+    if (!iso) return "";
+    var d = new Date(iso); if (isNaN(d)) return String(iso);
+    var opts = { hour: "2-digit", minute: "2-digit", hour12: false };
+    if (agentTz) opts.timeZone = agentTz;
+    var day = new Intl.DateTimeFormat([], Object.assign({}, opts, { hour: undefined, minute: undefined, weekday: "short", day: "numeric", month: "short" })).format(d);
+    var today = new Intl.DateTimeFormat([], Object.assign({}, opts, { hour: undefined, minute: undefined, weekday: "short", day: "numeric", month: "short" })).format(new Date());
+    var time = new Intl.DateTimeFormat([], opts).format(d);
+    return (withDay || day !== today) ? day + ", " + time : time;
+  }
+  function fmtDay(day) {  // "2026-11-18" -> "18 Nov 2026" (a calendar day, no zone to convert)
+    var m = /^(\d{4})-(\d\d)-(\d\d)$/.exec(day || "");
+    if (!m) return day || "";
+    return new Intl.DateTimeFormat([], { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" }).format(new Date(Date.UTC(+m[1], +m[2] - 1, +m[3])));
+  }
+  var INTENTS = {
+    outage: "no service / outage", slow_internet: "slow or dropping internet", tv_problem: "TV problem",
+    billing_question: "bill question", payment_arrangement: "more time to pay", change_plan: "change plan",
+    cancel_service: "wants to cancel", technician_appointment: "engineer visit", case_status: "chasing a case",
+    password_reset: "can't sign in", moving_house: "moving home", complaint: "complaint", request_human: "asked for a person",
+    greet: "greeting", goodbye: "goodbye", thanks: "thanks", affirm: "yes", deny: "no", bot_challenge: "asked if it's a bot",
+    nlu_fallback: "not understood", out_of_scope: "outside what the bot covers"
+  };
+  function intentWords(x) {
+    var name = INTENTS[x.intent] || String(x.intent || "unknown").replace(/_/g, " ");
+    var c = x.confidence || 0, sure = c >= 0.8 ? "sure" : c >= 0.5 ? "fairly sure" : "unsure";
+    return "Message " + (x.turn || "") + ": " + name + " (bot " + sure + ", " + Math.round(c * 100) + "%)";
+  }
+
   function section(box, title) { box.appendChild(el("h3", null, title)); }
   function renderPacket(p, reason) {
+    var d = currentData || {};
     var box = $("packet"); box.textContent = "";
     box.appendChild(el("h2", null, "Handoff"));
     if (!p) { box.appendChild(el("p", "muted", reason || "No handoff packet.")); return; }
     var reasonText = (p.trigger && p.trigger.reason) || p.reason || reason;
     box.appendChild(el("p", "why", reasonText || ""));
     if (p.summary) { section(box, "What they want"); box.appendChild(el("p", null, typeof p.summary === "string" ? p.summary : JSON.stringify(p.summary))); }
+    if (d.written_while_waiting && d.written_while_waiting.length) {
+      section(box, "Written while waiting");
+      var ww = el("ul", "waiting-msgs");
+      d.written_while_waiting.forEach(function (m) { var li = el("li"); li.appendChild(el("span", "tmeta", fmt(m.created_at))); li.appendChild(document.createTextNode(" " + m.text)); ww.appendChild(li); });
+      box.appendChild(ww);
+    }
     var c = p.customer || {};
     section(box, "Customer");
+    var who = el("p", "who-line");
+    who.appendChild(el("strong", null, c.name || "Visitor (not signed in)"));
+    if (c.vip) who.appendChild(el("span", "tag for-you", "VIP"));
+    if (c.segment) who.appendChild(el("span", "tag", c.segment.charAt(0).toUpperCase() + c.segment.slice(1) + " customer"));
+    box.appendChild(who);
     var dl = el("dl");
-    Object.keys(c).forEach(function (k) {
-      var v = c[k]; if (v == null || v === "" || typeof v === "object") return;
-      dl.appendChild(el("dt", null, k.replace(/_/g, " "))); dl.appendChild(el("dd", null, String(v)));
+    [["Plan", c.plan], ["Account", c.account_number], ["Email", c.email], ["Phone", c.phone], ["Their id", c.customer_id]].forEach(function (r) {
+      if (r[1] == null || r[1] === "") return;
+      dl.appendChild(el("dt", null, r[0])); dl.appendChild(el("dd", null, String(r[1])));
     });
-    box.appendChild(dl);
-    list(box, "Identities", c.identities, function (x) { return String(x); });
-    if (p.case) { section(box, "Case opened"); box.appendChild(el("p", null, p.case.number + " · follow up by " + p.case.promised_by)); }
-    list(box, "Open cases", p.open_cases, function (x) { return (x.number || "") + " " + (x.title || "") + (x.promised_by ? " · promised " + x.promised_by : ""); });
-    list(box, "Earlier conversations", p.earlier_conversations || p.history, function (x) { return (x.started || x.created_at || "") + " · " + (x.summary || x.status || ""); });
-    list(box, "Intents", p.intents, function (x) { return x.intent + " " + Math.round((x.confidence || 0) * 100) + "%"; });
-    if (p.sentiment_curve && p.sentiment_curve.length) {
-      section(box, "Mood");
-      box.appendChild(el("p", "spark", p.sentiment_curve.map(function (s) { var v = typeof s === "number" ? s : s.compound; return v <= -0.3 ? "▁" : v < 0.05 ? "▄" : "█"; }).join("")));
+    if (dl.childNodes.length) box.appendChild(dl);
+    else box.appendChild(el("p", "muted", "Not signed in: we know only what they said in this chat."));
+    if (d.customer_page) {
+      var a = el("a", "customer-link", "Open the customer page"); a.href = d.customer_page; box.appendChild(a);
     }
-    list(box, "Collected", p.entities, function (x) { return (x.entity || x.name) + ": " + x.value; });
-    list(box, "Articles shown", p.articles, function (x) { return (x.title || x.article_id) + (x.helpful === true ? " · helped" : x.helpful === false ? " · did not help" : ""); });
+    list(box, "Also known as", c.identities, function (x) { return String(x).replace(/^account_number:/, "account:"); });
+    if (p.case) { section(box, "Case opened"); box.appendChild(el("p", null, p.case.number + " · we promised to reply by " + fmt(p.case.promised_by, true))); }
+    list(box, "Open cases", p.open_cases, function (x) { return (x.number || "") + " " + (x.title || "") + (x.promised_by ? " · promised by " + fmt(x.promised_by, true) : ""); });
+    list(box, "Earlier conversations", p.earlier_conversations || p.history, function (x) { return fmtDay(x.started) + (x.agent ? " with " + x.agent : "") + " · " + (x.summary || x.status || ""); });
+    if (p.sentiment_curve && p.sentiment_curve.length) { section(box, "Mood"); box.appendChild(moodChart(p.sentiment_curve)); }
+    list(box, "What the bot understood", p.intents, intentWords);
+    list(box, "Details they gave", p.entities, function (x) { return String(x.entity || x.name).replace(/_/g, " ") + ": " + x.value; });
+    list(box, "Articles shown", p.articles, function (x) { return (x.title || x.article_id) + (x.helpful === true ? " · helped" : x.helpful === false ? " · did not help" : " · not rated"); });
   }
-  function list(box, title, items, fmt) {
+  // A small line chart of the customer's mood per message, with its scale (+1 happy, 0 neutral, -1 upset).
+  function moodChart(values) {
+    var NS = "http://www.w3.org/2000/svg", W = 260, H = 96, L = 46, R = 8, T = 8, B = 18;
+    function node(tag, attrs, text) { var n = document.createElementNS(NS, tag); Object.keys(attrs).forEach(function (k) { n.setAttribute(k, attrs[k]); }); if (text != null) n.textContent = text; return n; }
+    var svg = node("svg", { viewBox: "0 0 " + W + " " + H, width: W, height: H, role: "img", class: "mood" });
+    var vals = values.map(function (s) { return typeof s === "number" ? s : (s && s.compound) || 0; });
+    var last = vals[vals.length - 1];
+    svg.appendChild(node("title", {}, "Mood per customer message, from -1 (upset) to +1 (happy); latest " + last.toFixed(2)));
+    function y(v) { return T + (1 - (v + 1) / 2) * (H - T - B); }
+    function x(i) { return vals.length === 1 ? L + (W - L - R) / 2 : L + i * (W - L - R) / (vals.length - 1); }
+    [[1, "+1 happy"], [0, "0"], [-1, "−1 upset"]].forEach(function (t) {
+      svg.appendChild(node("line", { x1: L, x2: W - R, y1: y(t[0]), y2: y(t[0]), stroke: t[0] === 0 ? "#8a94a3" : "#e2e6ea", "stroke-dasharray": t[0] === 0 ? "3 3" : "" }));
+      svg.appendChild(node("text", { x: L - 4, y: y(t[0]) + 4, "text-anchor": "end", "font-size": 10, fill: "#4a5361" }, t[1]));
+    });
+    svg.appendChild(node("polyline", { points: vals.map(function (v, i) { return x(i) + "," + y(v); }).join(" "), fill: "none", stroke: "#0b5cad", "stroke-width": 2 }));
+    vals.forEach(function (v, i) {
+      svg.appendChild(node("circle", { cx: x(i), cy: y(v), r: 3.5, fill: v <= -0.3 ? "#b3261e" : v < 0.05 ? "#8a94a3" : "#2d7a46" }));
+    });
+    svg.appendChild(node("text", { x: L, y: H - 4, "font-size": 10, fill: "#4a5361" }, "message 1"));
+    svg.appendChild(node("text", { x: W - R, y: H - 4, "font-size": 10, fill: "#4a5361", "text-anchor": "end" }, "message " + vals.length));
+    return svg;
+  }
+  function list(box, title, items, fmtItem) {
     if (!items || !items.length) return;
     section(box, title);
     var ul = el("ul");
-    items.forEach(function (x) { ul.appendChild(el("li", null, fmt(x))); });
+    items.forEach(function (x) { ul.appendChild(el("li", null, fmtItem(x))); });
     box.appendChild(ul);
   }
 
@@ -225,12 +293,114 @@
   $("reply-form").addEventListener("submit", function (ev) {
     ev.preventDefault();
     var t = $("reply-text").value; if (!t.trim()) return;
-    $("reply-text").value = ""; act("/reply", { text: t });
+    var body = { text: t };
+    if (inserted.suggestion) body.suggestion_id = inserted.suggestion;
+    if (inserted.canned) body.canned_id = inserted.canned;
+    inserted = {};
+    $("reply-text").value = ""; act("/reply", body);
   });
   $("reply-text").addEventListener("keydown", function (ev) {
+    if (!$("canned-menu").hidden && menuKey(ev)) return;
     if (ev.key === "Enter" && !ev.shiftKey) { ev.preventDefault(); $("reply-form").requestSubmit(); return; }
     if (Date.now() - typingSent > 3000 && current && currentData && currentData.status === "open" && currentData.agent_id === me) { typingSent = Date.now(); api("POST", "/api/console/conversations/" + current + "/typing").catch(function () {}); }
   });
+  // Agent assist: canned replies behind "/", suggestions from the knowledge base (issue 14).
+  var inserted = {}, canned = [], menuIndex = 0, suggestedFor = null;
+  function loadCanned() {
+    return api("GET", "/api/console/canned" + (current ? "?conversation_id=" + encodeURIComponent(current) : "")).then(function (rows) {
+      canned = rows; renderCannedList();
+    }).catch(function () { canned = []; });
+  }
+  function matches() {
+    var v = $("reply-text").value;
+    if (v.charAt(0) !== "/") return [];
+    var q = v.slice(1).toLowerCase();
+    return canned.filter(function (c) { return c.shortcut.indexOf(q) === 0 || c.body.toLowerCase().indexOf(q) >= 0; }).slice(0, 8);
+  }
+  function showMenu() {
+    var menu = $("canned-menu"), found = matches();
+    menu.textContent = "";
+    if (!found.length) { menu.hidden = true; return; }
+    menuIndex = Math.min(menuIndex, found.length - 1);
+    found.forEach(function (c, i) {
+      var li = el("li", "canned-item" + (i === menuIndex ? " active" : ""));
+      li.setAttribute("role", "option"); li.setAttribute("aria-selected", String(i === menuIndex));
+      li.appendChild(el("strong", null, "/" + c.shortcut)); li.appendChild(el("span", "muted", " " + c.text.slice(0, 80)));
+      li.addEventListener("mousedown", function (ev) { ev.preventDefault(); pickCanned(c); });
+      menu.appendChild(li);
+    });
+    menu.hidden = false;
+  }
+  function menuKey(ev) {
+    var found = matches();
+    if (ev.key === "ArrowDown") { menuIndex = (menuIndex + 1) % found.length; showMenu(); ev.preventDefault(); return true; }
+    if (ev.key === "ArrowUp") { menuIndex = (menuIndex + found.length - 1) % found.length; showMenu(); ev.preventDefault(); return true; }
+    if (ev.key === "Enter" || ev.key === "Tab") { if (found[menuIndex]) { pickCanned(found[menuIndex]); ev.preventDefault(); return true; } }
+    if (ev.key === "Escape") { $("canned-menu").hidden = true; ev.preventDefault(); return true; }
+    return false;
+  }
+  function pickCanned(c) {
+    $("reply-text").value = c.text; inserted = { canned: c.id };
+    $("canned-menu").hidden = true; $("reply-text").focus();
+  }
+  $("reply-text").addEventListener("input", function () { menuIndex = 0; showMenu(); });
+  $("reply-text").addEventListener("blur", function () { setTimeout(function () { $("canned-menu").hidden = true; }, 150); });
+
+  function loadSuggestions(d) {
+    var lastCustomer = d.messages.filter(function (m) { return m.sender === "customer"; }).pop();
+    var key = d.id + ":" + (lastCustomer ? lastCustomer.id : 0);
+    if (key === suggestedFor) return;
+    suggestedFor = key;
+    var box = $("suggestions");
+    api("GET", "/api/console/conversations/" + d.id + "/suggestions").then(function (r) {
+      if (d.id !== current) return;
+      box.textContent = "";
+      if (!r.suggestions.length) { box.hidden = true; return; }
+      box.appendChild(el("h3", null, "Suggested from the knowledge base"));
+      r.suggestions.forEach(function (sg) {
+        var card = el("div", "suggestion");
+        var a = el("a", null, sg.title); a.href = sg.url; a.target = "_blank"; a.rel = "noopener";
+        card.appendChild(a);
+        card.appendChild(el("p", "passage", sg.passage));
+        var b = el("button", "secondary", "Insert"); b.type = "button";
+        b.setAttribute("aria-label", "Insert: " + sg.title);
+        b.addEventListener("click", function () { $("reply-text").value = sg.passage + "\n\nMore in: " + location.origin + sg.url; inserted = { suggestion: sg.id }; $("reply-text").focus(); });
+        card.appendChild(b);
+        box.appendChild(card);
+      });
+      box.hidden = false;
+    }).catch(function () { box.hidden = true; });
+  }
+
+  function renderCannedList() {
+    var ul = $("canned-list"); ul.textContent = "";
+    canned.forEach(function (c) {
+      var li = el("li");
+      li.appendChild(el("strong", null, "/" + c.shortcut)); li.appendChild(el("span", "tag", c.scope === "team" ? "team " + (c.team || "") : "mine"));
+      li.appendChild(el("div", "small", c.body));
+      if (c.editable) {
+        var edit = el("button", "secondary small-btn", "Edit"); edit.type = "button";
+        edit.setAttribute("aria-label", "Edit /" + c.shortcut);
+        edit.addEventListener("click", function () { $("canned-id").value = c.id; $("canned-shortcut").value = c.shortcut; $("canned-body").value = c.body; if ($("canned-team")) $("canned-team").value = c.team || ""; });
+        var del = el("button", "danger small-btn", "Delete"); del.type = "button";
+        del.setAttribute("aria-label", "Delete /" + c.shortcut);
+        del.addEventListener("click", function () { if (confirm("Delete /" + c.shortcut + "?")) api("DELETE", "/api/console/canned/" + c.id).then(loadCanned); });
+        li.appendChild(edit); li.appendChild(del);
+      }
+      ul.appendChild(li);
+    });
+  }
+  $("canned-form").addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var id = $("canned-id").value, body = { shortcut: $("canned-shortcut").value, body: $("canned-body").value };
+    if ($("canned-team") && $("canned-team").value.trim()) body.team = $("canned-team").value.trim();
+    api(id ? "PUT" : "POST", "/api/console/canned" + (id ? "/" + id : ""), body).then(function () {
+      $("canned-form").reset(); $("canned-id").value = ""; $("canned-error").textContent = ""; return loadCanned();
+    }).catch(function (e) { $("canned-error").textContent = e.message; });
+  });
+  $("canned-form").addEventListener("reset", function () { $("canned-id").value = ""; });
+  loadCanned();
+
   $("note-btn").addEventListener("click", function () {
     var t = $("reply-text").value; if (!t.trim()) return;
     $("reply-text").value = ""; act("/note", { text: t });
@@ -267,7 +437,11 @@
       .catch(function (e) { $("chat-error").textContent = e.message; });
   });
   $("my-status").addEventListener("change", function () { api("PUT", "/api/console/me/status", { status: this.value }); });
-  api("GET", "/api/console/me").then(function (m) { $("my-status").value = m.status; });
+  api("GET", "/api/console/me").then(function (m) {
+    $("my-status").value = m.status;
+    try { new Intl.DateTimeFormat([], { timeZone: m.timezone }); agentTz = m.timezone; } catch (e) { agentTz = null; }
+    if (currentData) render(currentData);
+  });
 
   var ws = null, retry = 0;
   function connect() {
