@@ -58,6 +58,11 @@ class events:  # noqa: N801 - a namespace of constants, read as events.MESSAGE_C
     # resume, so widget and console poll in between (core/redis_bus.py)
     LIVE_DEGRADED = "live.degraded"
     LIVE_RESTORED = "live.restored"
+    # issue 14 (console, admin): audited changes
+    CANNED_REPLY_CHANGED = "canned_reply.changed"
+    STAFF_CHANGED = "staff.changed"
+    SETTINGS_CHANGED = "settings.changed"
+    GAP_DISMISSED = "gap.dismissed"
 
 
 @dataclass(frozen=True)

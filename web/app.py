@@ -102,8 +102,10 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(surge.router)  # issue 11: surge banner data and notice
     app.include_router(channels.router)  # issue 11: inbound channels (public posts)
-    from web.routes import widget  # issue 14: widget look, hours and reply time
+    from web.routes import assist, inbox, widget  # issue 14: inbox, agent assist, widget look and hours
 
+    app.include_router(inbox.router)
+    app.include_router(assist.router)
     app.include_router(widget.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

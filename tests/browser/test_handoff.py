@@ -38,7 +38,7 @@ def test_frustrated_customer_gets_named_agent_then_bot_again(browser: Any, produ
         customer.locator(".fl-title", has_text="Erin Example will join you").wait_for(timeout=10000)
         assert customer.locator(".fl-subtitle").inner_text() == "You're next · joining in a moment"
 
-        item = agent.locator("#queue li", has_text="zebra7")
+        item = agent.locator("#inbox li", has_text="zebra7")
         item.wait_for(timeout=10000)  # pushed over the console WebSocket, no reload
         item.click()
         agent.get_by_role("button", name="Accept").click()

@@ -27,7 +27,7 @@ def test_customer_sees_agent_typing_and_agent_sees_customer_typing(browser: Any,
         open_widget(customer, f"{product.base}/demo")
         send(customer, "typing-test: I want to talk to a real person please")
         customer.locator("li[data-sender='system']", has_text="Tara Typist").wait_for(timeout=20000)
-        agent.locator("#queue li", has_text="typing-test").click()
+        agent.locator("#inbox li", has_text="typing-test").click()
         agent.get_by_role("button", name="Accept").click()
         customer.locator(".fl-subtitle", has_text="a person is with you").wait_for(timeout=10000)
 

@@ -32,6 +32,8 @@ AGENT_STATUSES = ("online", "away", "offline")
 class TextIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(..., max_length=4000)
+    suggestion_id: int | None = Field(None, description="the knowledge-base suggestion inserted (issue 14)")
+    canned_id: int | None = Field(None, description="the canned reply inserted")
 
 
 class TransferIn(BaseModel):
@@ -50,26 +52,36 @@ def rt_of(request: Request) -> Runtime:
     return request.app.state.runtime  # type: ignore[no-any-return]
 
 
-def visible(user: StaffUser, conv: Conversation) -> bool:
+def visible(user: StaffUser, conv: Conversation, s: Session | None = None) -> bool:
+    """May user see conv? Given a session, also (read-only) their team's chats and the ones they handled."""
     if user.is_admin or conv.assigned_agent_id == user.id:
         return True
-    return conv.status == ConversationStatus.QUEUED and conv.assigned_agent_id is None
+    if conv.status == ConversationStatus.QUEUED and conv.assigned_agent_id is None:
+        return True
+    if s is None:
+        return False
+    from web.routes.inbox import readable
+
+    return readable(s, user, conv)
 
 
 def load_visible(s: Session, user: StaffUser, conversation_id: str) -> Conversation:
     conv = s.get(Conversation, conversation_id)
-    if conv is None or not visible(user, conv):
+    if conv is None or not visible(user, conv, s):
         raise HTTPException(404, "conversation not found")
     return conv
 
 
 def summary(s: Session, conv: Conversation) -> dict[str, Any]:
+    from crm.labels import customer_label
+
     last = store.list_messages(s, conv.id)
     return {
         "id": conv.id,
         "status": conv.status,
-        "customer": conv.customer.name or "Visitor",
+        "customer": customer_label(conv.customer),
         "customer_id": conv.customer_id,
+        "rating": conv.rating,
         "vip": conv.customer.vip,
         "reason": conv.handoff_reason or "",
         "agent": conv.assigned_agent.display_name if conv.assigned_agent else None,
@@ -87,7 +99,7 @@ def me(request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> 
         a = s.get(Agent, user.id)
         assert a is not None
         return {"id": a.id, "username": a.username, "name": a.display_name, "team": a.team, "status": a.status,
-                "role": a.role, "csrf_token": csrf_token(request.session)}
+                "role": a.role, "timezone": a.timezone or "UTC", "csrf_token": csrf_token(request.session)}
 
 
 @router.put("/me/status")
@@ -130,12 +142,29 @@ def conversation(conversation_id: str, request: Request, user: Annotated[StaffUs
     with rt_of(request).db.session() as s:
         conv = load_visible(s, user, conversation_id)
         handoff = s.scalar(select(Handoff).where(Handoff.conversation_id == conv.id).order_by(Handoff.id.desc()))
+        from crm.reads import mark_read
+
+        mark_read(s, user.id, conv.id)
+        messages = store.list_messages(s, conv.id, include_notes=True)
         return {
             **summary(s, conv),
-            "messages": [store.message_dict(m) for m in store.list_messages(s, conv.id, include_notes=True)],
+            "messages": [store.message_dict(m) for m in messages],
             "packet": handoff.packet if handoff else None,
             "trigger": handoff.trigger if handoff else None,
+            # What the customer wrote after the handoff, while nobody was with them yet (issue 14).
+            "written_while_waiting": [store.message_dict(m) for m in messages if handoff is not None
+                                      and m.sender == Sender.CUSTOMER and m.created_at >= handoff.created_at
+                                      and (handoff.accepted_at is None or m.created_at <= handoff.accepted_at)],
+            "customer_page": customer_page(request, conv.customer_id),
         }
+
+
+def customer_page(request: Request, customer_id: str) -> str | None:
+    """The customer page's address when that page is part of this app (issue 10's /console/customers/{id})."""
+    for route in request.app.routes:
+        if getattr(route, "path", None) == "/console/customers/{customer_id}":
+            return f"/console/customers/{customer_id}"
+    return None
 
 
 def _act(request: Request, user: StaffUser, conversation_id: str, fn_name: str, *args: Any) -> Any:
@@ -200,6 +229,10 @@ def _write(conversation_id: str, body: TextIn, request: Request, user: StaffUser
     with rt.db.session() as s:
         conv = load_visible(s, user, conversation_id)
         msg, _ = store.add_message(s, conv, sender, text, agent_id=user.id, meta={"agent_name": user.display_name})
+        if sender == Sender.AGENT:  # what became of the suggestions shown (the knowledge base learns from it)
+            from bot.agent_assist import record_reply
+
+            record_reply(s, conv.id, user.id, text, body.suggestion_id, body.canned_id)
     publish_messages(rt.bus, [msg])
     return store.message_dict(msg)
 
@@ -307,4 +340,4 @@ async def console_stream(websocket: WebSocket) -> None:
 def _mine_or_queued(rt: Runtime, user: StaffUser, conversation_id: str) -> bool:
     with rt.db.session() as s:
         conv = s.get(Conversation, conversation_id)
-        return conv is not None and visible(user, conv)
+        return conv is not None and visible(user, conv, s)
