@@ -82,7 +82,19 @@ def create_app(
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
     from web import unavailable
-    from web.routes import admin, channels, console, customer, dashboard, health, pages, privacy, rasa_bridge, staff, surge
+    from web.routes import (
+        admin,
+        channels,
+        console,
+        customer,
+        dashboard,
+        health,
+        pages,
+        privacy,
+        rasa_bridge,
+        staff,
+        surge,
+    )
 
     unavailable.install(app)  # database unreachable: 503 + Retry-After, nothing half-stored
 

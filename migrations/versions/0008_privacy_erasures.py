@@ -1,14 +1,14 @@
 """privacy: the audit record of customer erasures
 
 Revision ID: 0008
-Revises: 0002
+Revises: 0006
 """
 from alembic import op
 import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0002'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

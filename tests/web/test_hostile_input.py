@@ -58,4 +58,5 @@ def test_console_typing_reaches_the_customer(app_client: TestClient, db: Databas
     app_client.app.state.runtime.bus.on("typing.started", seen.append)  # type: ignore[attr-defined]
     r = app_client.post(f"/api/console/conversations/{cid}/typing")
     assert r.status_code == 204
-    assert [(e.conversation_id, e.data) for e in seen] == [(cid, {"name": "Maria Lopez", "sender": "agent", "agent_id": maria_id})]
+    expected = {"name": "Maria Lopez", "sender": "agent", "agent_id": maria_id}
+    assert [(e.conversation_id, e.data) for e in seen] == [(cid, expected)]
