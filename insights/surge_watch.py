@@ -119,20 +119,14 @@ class SurgeWatch:
 
 
 def metrics_subscriber(bus: EventBus) -> None:
-    """Keep Prometheus' surge gauge and counter (defined by the metrics module, if present) in step."""
-    try:
-        from prometheus_client import REGISTRY
-    except ImportError:  # pragma: no cover - metrics are optional
-        return
-    named = getattr(REGISTRY, "_names_to_collectors", {})
+    """Keep Prometheus' surge gauge and counter (core/metrics.py) in step with the alerts."""
+    from core.metrics import SURGE_ACTIVE, SURGE_ALERTS
 
     def update(event: Event) -> None:
-        gauge, counter = named.get("firstline_surge_active"), named.get("firstline_surge_alerts_total")
-        if gauge is not None:
-            gauge.set(0 if event.name == events.SURGE_ENDED else 1)
-        if counter is not None and event.name == events.SURGE_STARTED:
+        SURGE_ACTIVE.set(0 if event.name == events.SURGE_ENDED else 1)
+        if event.name == events.SURGE_STARTED:
             for d in event.data.get("intents") or []:
-                counter.labels(intent=d["intent"]).inc()
+                SURGE_ALERTS.labels(intent=d["intent"]).inc()
 
     for name in (events.SURGE_STARTED, events.SURGE_UPDATED, events.SURGE_ENDED):
         bus.on(name, update)
