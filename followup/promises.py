@@ -67,7 +67,8 @@ def team_lead(session: Session, agent: Agent | None) -> Agent | None:
     return session.scalar(select(Agent).where(Agent.role == "admin").order_by(Agent.id))
 
 
-def _bump(case: Case, now: datetime) -> None:
+def renew(case: Case, now: datetime) -> None:
+    """Start a new version of the case's promise (jobs of older versions are skipped)."""
     case.promise_version = (case.promise_version or 0) + 1
     case.promised_at = now
     case.followup_stage = "promised"
@@ -109,7 +110,7 @@ def make_promise(session: Session, bus: EventBus, conv: Conversation, owner: Age
         session.add(case)
     case.assigned_agent_id, case.promised_by, case.contact_method = owner.id, promise.due, promise.contact
     case.promise_kind, case.promise_text = promise.kind, what
-    _bump(case, now)
+    renew(case, now)
     session.flush()
     text = texts.promise_made(owner.display_name, promise.due, timezone_of(owner), what)
     say(session, bus, conv, Sender.SYSTEM, text, kind="promise", case_number=case.number)
@@ -128,7 +129,7 @@ def adopt_after_hours(session: Session, bus: EventBus, case_number: str, now: da
     case.assigned_agent_id = owner.id if owner else None
     case.promise_kind = PromiseKind.AFTER_HOURS
     case.promise_text = "A person from our team will get back to you about what you told us."
-    _bump(case, now)
+    renew(case, now)
     session.flush()
     announce(session, bus, case)
     return case

@@ -19,7 +19,16 @@ from core.events import EventBus, events
 from crm import Agent, AttemptKind, Case, Customer, FollowUpAttempt, Outcome
 from escalation.hours import describe, next_opening
 from followup import texts
-from followup.promises import adopt_after_hours, attempt, customer_routes, person_updated_since, team_lead, timezone_of
+from followup.promises import (
+    adopt_after_hours,
+    announce,
+    attempt,
+    customer_routes,
+    person_updated_since,
+    renew,
+    team_lead,
+    timezone_of,
+)
 from followup.settings import FollowUpSettings
 
 log = logging.getLogger(__name__)
@@ -115,11 +124,9 @@ class FollowUps:
                                        owner_id=owner.id if owner else None, text=alert,
                                        new_due=new_due.isoformat())
             # The lead now owns a new promise: the new time the customer was just given.
-            from followup.promises import _bump, announce
-
             case.assigned_agent_id = lead.id if lead else case.assigned_agent_id
             case.promised_by = new_due
-            _bump(case, now)
+            renew(case, now)
             announce(s, self.bus, case)
         return "escalated"
 

@@ -112,7 +112,8 @@ def test_customer_page_timeline_holds_both_conversations_of_a_returning_customer
         page = ctx.new_page()
         open_widget(page, f"{product.base}/demo?as=cust-1004")
         send(page, words)
-        page.locator("li[data-sender='bot']").last.wait_for(timeout=20000)
+        # Stored: the server's copy replaces the pending bubble (the greeting is a bot bubble from the start).
+        page.locator("li[data-sender='customer']:not(.fl-pending)", has_text=words).wait_for(timeout=20000)
         visits.append(words)
         ctx.close()
 
