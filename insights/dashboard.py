@@ -250,25 +250,23 @@ def top_intents(session: Session, period: Period) -> Figure:
 
 def top_unanswered(session: Session, period: Period) -> Figure:
     failed = aliased(Message)
-    question = aliased(Message)
     asked = (
         select(func.max(Message.id))
         .where(Message.conversation_id == failed.conversation_id, Message.sender == Sender.CUSTOMER,
                Message.id < failed.id)
         .scalar_subquery()
     )
-    # The question's id first, then a join by primary key: PostgreSQL cannot join on a correlated subquery
-    # without running it for every message (1.1 s at 100,000 conversations).
-    failures = (select(asked.label("qid"))
-                .where(json_text(failed.meta, "kind").in_(FAILED_ANSWER_KINDS), period.within(failed.created_at))
-                .subquery())
-    key = func.lower(func.trim(question.text))
-    n = func.count().label("n")
-    rows = session.execute(
-        select(func.min(question.text), n)
-        .select_from(failures).join(question, question.id == failures.c.qid)
-        .group_by(key).order_by(n.desc(), key).limit(TOP_N)
-    ).all()
+    # Two steps: the questions' ids (one index probe per failed answer), then their texts by primary key.
+    # Joined in one statement, PostgreSQL hashed a scan of every message (about 1 s at 100,000 chats).
+    ids = sorted({i for (i,) in session.execute(
+        select(asked).where(json_text(failed.meta, "kind").in_(FAILED_ANSWER_KINDS), period.within(failed.created_at))
+    ) if i is not None})
+    texts: dict[str, list[str]] = defaultdict(list)
+    for i in range(0, len(ids), 1000):
+        for (text,) in session.execute(select(Message.text).where(Message.id.in_(ids[i : i + 1000]))):
+            texts[text.strip().lower()].append(text)
+    top = sorted(texts.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:TOP_N]
+    rows = [(min(group), len(group)) for _, group in top]
     return Figure("unanswered", "Top unanswered questions",
                   "Customer questions the bot answered with no answer, 'not understood' or a clarifying question in "
                   "the period, counted by their exact text (case and spaces ignored). The gaps report groups them by "
