@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field
 
 __all__ = ["MAX_ID", "ErrorOut", "errors"]
 
-# Row ids are 64-bit signed integers in both databases; a larger number is a 422, never a crash.
-MAX_ID = 2**63 - 1
+# Message ids are Integer columns: int4 on PostgreSQL (SQLite takes 64 bits). A larger number is a
+# 422, never a crash ("integer out of range" on PostgreSQL, OverflowError on SQLite beyond 64 bits).
+MAX_ID = 2**31 - 1
 
 DESCRIPTIONS = {
     400: "Malformed request (body not JSON, not UTF-8)",
