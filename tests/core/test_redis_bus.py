@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from core.events import Event, EventBus, events
 from core.redis_bus import RedisEventBus, make_bus
@@ -44,7 +46,25 @@ def test_make_bus_without_redis_url_is_the_in_process_bus() -> None:
     assert type(make_bus("")) is EventBus
 
 
-async def test_redis_bus_event_reaches_other_worker_once_and_own_subscribers_once(redis_url: str) -> None:
+def in_own_thread(coro: Any) -> None:
+    """Run a coroutine on a fresh event loop in its own thread.
+
+    The browser tests keep playwright's synchronous API (an event loop of its own) alive in the main
+    thread for the whole session, so these tests never run a loop there.
+    """
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, coro).result()
+
+
+def test_redis_bus_event_reaches_other_worker_once_and_own_subscribers_once(redis_url: str) -> None:
+    in_own_thread(_reaches_other_worker_once(redis_url))
+
+
+def test_redis_bus_redis_gone_for_10s_degrades_then_recovers_and_loses_nothing_locally(tmp_path: Path) -> None:
+    in_own_thread(_redis_gone_for_10s(tmp_path))
+
+
+async def _reaches_other_worker_once(redis_url: str) -> None:
     a, b = await asyncio.to_thread(_pair, redis_url)
     ran_on: list[str] = []
     a.on("test.reply", lambda e: ran_on.append("a:on"))
@@ -71,8 +91,7 @@ async def test_redis_bus_event_reaches_other_worker_once_and_own_subscribers_onc
         await asyncio.to_thread(b.close)
 
 
-async def test_redis_bus_redis_gone_for_10s_degrades_then_recovers_and_loses_nothing_locally(
-        tmp_path: Path) -> None:
+async def _redis_gone_for_10s(tmp_path: Path) -> None:
     server = RedisServer(tmp_path)
     await asyncio.to_thread(server.start)
     a, b = await asyncio.to_thread(_pair, server.url)
