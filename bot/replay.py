@@ -91,17 +91,19 @@ def replay(dialogues: list[dict[str, Any]], nlu: Any, embedder: Any, model: Any,
                 replies.append(b)
             parse = next(parses)
             before = turn_from_parse(u["text"], parse)
-            after = turn_from_parse(u["text"], parse, [bot_kind(b) for b in replies],
+            # The product always replies; a user turn the file leaves unanswered (often the last) is
+            # judged after a plain reply, so the after-reply triggers see it too.
+            after = turn_from_parse(u["text"], parse, [bot_kind(b) for b in replies] or ["reply"],
                                     bot_reply="\n".join(b["text"] for b in replies))
             decision = assess(history, before, settings=s, embedder=cached, dissatisfaction=model)
-            if not decision.handoff and replies:
+            if not decision.handoff:
                 decision = assess(history, after, settings=s, embedder=cached, dissatisfaction=model)
             label = u.get("label")
             if decision.handoff and decision.trigger:
                 first[decision.trigger] += 1
             # Every trigger on its own, before and after the reply: its firing rate on calm turns is its
             # false-positive rate.
-            for name, fired in _each_trigger(history, before, after if replies else None, s, cached, model, t):
+            for name, fired in _each_trigger(history, before, after, s, cached, model, t):
                 if fired:
                     fires[name]["label_1" if label == 1 else "label_0" if label == 0 else "unlabelled"] += 1
             e = estimate(history, after, model, cached) if model is not None else None

@@ -208,14 +208,19 @@ def customer_rule(current: Turn, customer: CustomerFacts, s: EscalationSettings)
 
 
 def dissatisfied(history: Sequence[Turn], current: Turn, model: Any, embedder: Embedder | None) -> Decision | None:
-    """The learned estimate says the customer is dissatisfied; judged once the bot has replied, so an
-    answerable question is answered first and a person joins after it (issue 13)."""
+    """The learned estimate says the customer is dissatisfied, after a miss or for a second turn in a row;
+    judged once the bot has replied, so an answerable question is answered first and a person joins
+    after it (issue 13)."""
     if model is None or embedder is None or not current.bot_reply_kinds or current.intent in CHITCHAT:
         return None
     from escalation.dissatisfaction import estimate
 
     e = estimate(history, current, model, embedder)
     if not e.dissatisfied:
+        return None
+    # One dissatisfied turn that the bot then answered may be settled by the answer; one it missed, or a
+    # second dissatisfied turn in a row, is not.
+    if not missed(current) and not (history and estimate(history[:-1], history[-1], model, embedder).dissatisfied):
         return None
     return Decision(
         True,

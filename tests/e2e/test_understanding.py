@@ -6,6 +6,8 @@ import httpx
 import pytest
 
 from bot.recovery import OFFER
+from core.db import Database
+from crm import store
 from tests.e2e.conftest import Product
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +40,7 @@ def test_an_email_address_as_the_first_message_is_not_a_request_for_a_person(pro
         assert [m["meta"]["kind"] for m in bot(then)] == ["kb_answer"]
 
 
-def test_a_shouted_in_scope_follow_up_is_answered(product: Product) -> None:
+def test_a_shouted_in_scope_follow_up_is_answered_and_the_anger_noticed(product: Product) -> None:
     with httpx.Client(base_url=product.base, timeout=30) as client:
         cid, auth = start(client)
         say(client, cid, auth, "the thingy on the box is doing the flashy thing")
@@ -48,6 +50,12 @@ def test_a_shouted_in_scope_follow_up_is_answered(product: Product) -> None:
         assert [m["meta"]["article_id"] for m in answers] == ["restart-router"]
         assert "orange" in answers[0]["text"].lower()
         assert not any("not something I can help with" in m["text"] for m in bot(shouted))
+        # ...and the anger is noticed: a second dissatisfied turn in a row brings a person after the answer.
+        assert shouted["status"] in ("queued", "open")
+    db = Database(product.db_url())
+    with db.session() as s:
+        reason = store.get_conversation(s, cid).handoff_reason or ""
+    assert reason.startswith("Customer seems dissatisfied (")
 
 
 def test_a_clear_question_after_two_unreadable_messages_is_answered_with_a_person_offered(product: Product) -> None:

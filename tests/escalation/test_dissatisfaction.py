@@ -76,10 +76,15 @@ def dialogues(n: int) -> list[dict[str, Any]]:
     return out
 
 
-def test_train_separates_cross_turns_and_explains_with_named_features() -> None:
-    ctx, emb, y, groups = d.dataset(dialogues(10), parse, FakeEmbedder().encode)
+@pytest.fixture(scope="module")
+def trained() -> tuple[d.DissatisfactionModel, Any]:
+    data = d.dataset(dialogues(10), parse, FakeEmbedder().encode)
+    return d.train(*data), data
+
+
+def test_train_separates_cross_turns_and_explains_with_named_features(trained: Any) -> None:
+    model, (ctx, emb, y, _) = trained
     assert (len(y), int(y.sum())) == (40, 10)
-    model = d.train(ctx, emb, y, groups)
     p = model.predict(ctx, emb)
     assert (p[y == 1].min() > model.threshold) and (p[y == 0].max() < model.threshold)
     names = [name for name, _ in model.explain(ctx[int(np.argmax(y))], emb[int(np.argmax(y))])]
@@ -97,15 +102,24 @@ def test_load_or_train_persists_and_reuses_the_model(tmp_path: Path) -> None:
     assert second.threshold == first.threshold
 
 
-def test_trigger_hands_off_after_the_reply_with_its_reasons() -> None:
-    ctx, emb, y, groups = d.dataset(dialogues(10), parse, FakeEmbedder().encode)
-    model = d.train(ctx, emb, y, groups)
+def test_trigger_hands_off_after_the_reply_with_its_reasons(trained: Any) -> None:
+    model = trained[0]
     history = [Turn("my router", "outage", 0.9, bot_reply_kinds=("fallback",), bot_reply=FB)]
     before = Turn("no, that's not what I asked", "outage", 0.9)
-    after = Turn("no, that's not what I asked", "outage", 0.9, bot_reply_kinds=("kb_answer",), bot_reply=ANSWER)
+    after = Turn("no, that's not what I asked", "outage", 0.9, bot_reply_kinds=("fallback",), bot_reply=FB)
     assert assess(history, before, embedder=FakeEmbedder(), dissatisfaction=model).handoff is False
     decision = assess(history, after, embedder=FakeEmbedder(), dissatisfaction=model)
     assert decision.trigger == "negative_sentiment"
     assert decision.reason is not None and decision.reason.startswith("Customer seems dissatisfied (")
     calm = Turn("thanks, that's great", "thanks", 0.9, bot_reply_kinds=("reply",))
     assert assess([history[0]], calm, embedder=FakeEmbedder(), dissatisfaction=model).handoff is False
+
+
+
+def test_trigger_one_dissatisfied_turn_the_bot_answered_waits_for_a_second(trained: Any) -> None:
+    model = trained[0]
+    first = Turn("my router", "outage", 0.9, bot_reply_kinds=("fallback",), bot_reply=FB)
+    cross = Turn("no, that's not what I asked", "outage", 0.9, bot_reply_kinds=("kb_answer",), bot_reply=ANSWER)
+    assert assess([first], cross, embedder=FakeEmbedder(), dissatisfaction=model).handoff is False
+    again = Turn("I ALREADY SAID THAT!!", "outage", 0.9, bot_reply_kinds=("kb_answer",), bot_reply=ANSWER)
+    assert assess([first, cross], again, embedder=FakeEmbedder(), dissatisfaction=model).trigger == "negative_sentiment"
