@@ -118,6 +118,9 @@ def create_app(
 
     app.include_router(inbox.router)
     app.include_router(assist.router)
+    from web.routes import admin_team
+
+    app.include_router(admin_team.router)
     app.include_router(widget.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

@@ -37,8 +37,8 @@ def current_user(request: Request) -> StaffUser | None:
         from crm import Agent
 
         agent = s.get(Agent, agent_id)
-        if agent is None or request.session.get("pw") != agent.password_hash[-12:]:
-            return None  # deleted, or the password changed since this session began
+        if agent is None or request.session.get("pw") != agent.password_hash[-12:] or agent.active is False:
+            return None  # deleted, deactivated, or the password changed since this session began
         return StaffUser(agent.id, agent.username, agent.display_name, agent.role)
 
 
@@ -66,7 +66,7 @@ def login(request: Request, username: str, password: str) -> StaffUser | None:
     rt = request.app.state.runtime
     with rt.db.session() as s:
         agent = store.agent_by_username(s, username.strip().lower())
-        if agent is None or not verify_password(password, agent.password_hash):
+        if agent is None or agent.active is False or not verify_password(password, agent.password_hash):
             return None
         request.session.clear()
         request.session["agent_id"] = agent.id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,7 +42,8 @@ def page(request: Request, name: str, user: StaffUser, status_code: int = 200, *
 @router.get("/articles", response_class=HTMLResponse)
 def articles(request: Request, user: Admin, q: str = "", status: str = "", deleted: bool = False) -> Response:
     with rt_of(request).db.session() as s:
-        rows = [{"id": a.id, "title": a.title, "status": a.status, "audience": a.audience, "version": a.version,
+        rows = [{"id": a.id, "title": a.title, "audience": a.audience, "version": a.version,
+                 "status": f"deleted {a.deleted_at:%Y-%m-%d %H:%M}" if a.deleted_at else a.status,
                  "updated": a.updated_at.strftime("%Y-%m-%d %H:%M"), "by": a.updated_by}
                 for a in repo().list(s, q[:200] or None, status or None, deleted=deleted)]
     return page(request, "admin_articles.html", user, rows=rows, q=q, status=status, deleted=deleted,
@@ -258,25 +260,44 @@ def try_question(request: Request, user: Admin, q: str = "", segment: str = "res
     return page(request, "admin_try.html", user, q=q, segment=segment, result=result)
 
 
-def _clusters(rt: Runtime) -> list[Any]:
-    from core.embedding import FakeEmbedder
-    from insights import cluster_questions, failed_questions
+def _clusters(rt: Runtime, since: date | None = None, until: date | None = None) -> list[Any]:
+    """Gaps between the dates, without dismissed questions, complaints or requests for a person; PII masked."""
+    from datetime import UTC, datetime, time, timedelta
 
+    from sqlalchemy import select
+
+    from core.embedding import FakeEmbedder
+    from crm import GapDismissal, Message
+    from insights import cluster_questions, failed_questions
+    from insights.privacy import NOT_KNOWLEDGE_INTENTS, mask_pii
+
+    start = datetime.combine(since, time.min, tzinfo=UTC) if since else None
+    end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=UTC) if until else None
     with rt.db.session() as s:
-        questions = failed_questions(s)
-    return cluster_questions(questions, rt.embedder or FakeEmbedder())
+        questions = failed_questions(s, since=start)
+        dismissed = {int(i) for d in s.scalars(select(GapDismissal)) for i in d.label.split(",") if i.isdigit()}
+        ids = [q.message_id for q in questions]
+        intents = dict(s.execute(select(Message.id, Message.intent).where(Message.id.in_(ids))).all()) if ids else {}
+    questions = [q for q in questions if q.message_id not in dismissed and intents.get(q.message_id)
+                 not in NOT_KNOWLEDGE_INTENTS and (end is None or q.at < end)]
+    clusters = cluster_questions(questions, rt.embedder or FakeEmbedder())
+    for c in clusters:
+        c.label, c.examples = mask_pii(c.label), [mask_pii(e) for e in c.examples]
+    return clusters
 
 
 @router.get("/gaps", response_class=HTMLResponse)
-def gaps(request: Request, user: Admin, done: str = "") -> Response:
-    return _gaps_page(request, user, done=done)
+def gaps(request: Request, user: Admin, done: str = "", since: date | None = None,
+         until: date | None = None) -> Response:
+    return _gaps_page(request, user, done=done, since=since, until=until)
 
 
-def _gaps_page(request: Request, user: StaffUser, status_code: int = 200, done: str = "", error: str = "") -> Response:
+def _gaps_page(request: Request, user: StaffUser, status_code: int = 200, done: str = "", error: str = "",
+               since: date | None = None, until: date | None = None) -> Response:
     rt = rt_of(request)
     intents = sorted(getattr(rt.nlu, "intents", []) or [])
-    return page(request, "admin_gaps.html", user, status_code, clusters=_clusters(rt), intents=intents, done=done,
-                error=error)
+    return page(request, "admin_gaps.html", user, status_code, clusters=_clusters(rt, since, until), intents=intents,
+                done=done, error=error, since=since or "", until=until or "")
 
 
 def _cluster_examples(rt: Runtime, key: str, limit: int = 5) -> list[str]:
@@ -288,7 +309,9 @@ def _cluster_examples(rt: Runtime, key: str, limit: int = 5) -> list[str]:
         texts = questions_by_id(s, ids)
     if not texts:
         raise HTTPException(404, "no such cluster (the report changed; reload it)")
-    return texts[:limit]
+    from insights.privacy import mask_pii
+
+    return [mask_pii(t) for t in texts[:limit]]  # personal data never goes into drafts or training data
 
 
 def _plain(text: str) -> str:

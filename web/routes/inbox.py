@@ -6,8 +6,8 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from sqlalchemy import Select, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session, selectinload
 
 from core.db import utcnow
 from crm import Agent, Case, Conversation, ConversationStatus, Handoff, Message, Sender
@@ -56,11 +56,21 @@ def inbox_items(s: Session, user: StaffUser, now: Any = None) -> list[dict[str, 
     from escalation.urgency import InboxItem, reason_tag, urgency, urgency_key
 
     now = now or utcnow()
-    q = select(Conversation).where(Conversation.status.in_(ConversationStatus.HUMAN_OWNED))
+    q = (select(Conversation).where(Conversation.status.in_(ConversationStatus.HUMAN_OWNED))
+         .options(selectinload(Conversation.customer), selectinload(Conversation.assigned_agent)))
     if not user.is_admin:
         q = q.where(Conversation.id.in_(readable_ids(s, user)))
     convs = list(s.scalars(q))
     ids = [c.id for c in convs]
+    # One query each for the latest message and the latest customer message of every conversation.
+    newest = dict(s.execute(select(Message.conversation_id, func.max(Message.id))
+                            .where(Message.conversation_id.in_(ids), Message.sender != Sender.NOTE)
+                            .group_by(Message.conversation_id)).all()) if ids else {}
+    newest_said = dict(s.execute(select(Message.conversation_id, func.max(Message.id))
+                                 .where(Message.conversation_id.in_(ids), Message.sender == Sender.CUSTOMER)
+                                 .group_by(Message.conversation_id)).all()) if ids else {}
+    wanted = set(newest.values()) | set(newest_said.values())
+    by_id = {m.id: m for m in s.scalars(select(Message).where(Message.id.in_(wanted)))} if wanted else {}
     unread = unread_counts(s, user.id, ids)
     handoffs: dict[str, Handoff] = {}
     for h in s.scalars(select(Handoff).where(Handoff.conversation_id.in_(ids)).order_by(Handoff.id)):
@@ -70,11 +80,8 @@ def inbox_items(s: Session, user: StaffUser, now: Any = None) -> list[dict[str, 
     rows = []
     for c in convs:
         h = handoffs.get(c.id)
-        last = s.scalar(select(Message).where(Message.conversation_id == c.id, Message.sender != Sender.NOTE)
-                        .order_by(Message.id.desc()).limit(1))
-        said = last if last is None or last.sender == Sender.CUSTOMER else s.scalar(
-            select(Message).where(Message.conversation_id == c.id, Message.sender == Sender.CUSTOMER)
-            .order_by(Message.id.desc()).limit(1))
+        last = by_id.get(newest.get(c.id, -1))
+        said = by_id.get(newest_said.get(c.id, -1))
         waiting = c.status == ConversationStatus.QUEUED
         if waiting:
             since = h.created_at if h else c.updated_at
