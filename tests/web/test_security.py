@@ -204,3 +204,13 @@ def test_each_demo_agent_gets_their_own_password(tmp_path: Path, monkeypatch: py
         for a in s.query(Agent):
             assert verify_password(creds[a.username], a.password_hash)
     db.dispose()
+
+
+def test_every_state_changing_staff_route_refuses_a_request_without_the_csrf_token(client: TestClient) -> None:
+    login(client, "root")
+    client.headers.pop("X-CSRF-Token")
+    changing = [(m, p) for m, p in staff_routes(client) if m in ("POST", "PUT", "PATCH", "DELETE")]
+    assert len(changing) > 15, changing
+    for method, path in changing:
+        r = client.request(method, path, follow_redirects=False)
+        assert r.status_code == 403, (method, path, r.status_code)

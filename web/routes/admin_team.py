@@ -12,9 +12,10 @@ from sqlalchemy import select
 from core.events import events
 from crm import Agent, EventRecord
 from web.auth import StaffUser, require_admin
+from web.csrf import csrf_protect
 from web.templating import templates
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Admin = Annotated[StaffUser, Depends(require_admin)]
 AUDITED = ("staff.changed", "staff.created", "settings.changed", "gap.dismissed")
 

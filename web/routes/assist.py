@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 from core.events import events
 from crm import Agent, CannedReply
 from web.auth import StaffUser, require_agent
+from web.csrf import csrf_protect
 
-router = APIRouter(prefix="/api/console", tags=["console"])
+router = APIRouter(prefix="/api/console", tags=["console"], dependencies=[Depends(csrf_protect)])
 Staff = Annotated[StaffUser, Depends(require_agent)]
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from bot.runtime import Runtime
 from web.auth import StaffUser, require_agent
+from web.csrf import csrf_protect
 
 router = APIRouter(prefix="/api/channels", tags=["channels"])
 
@@ -53,7 +54,8 @@ async def receive_post(channel: str, request: Request) -> JSONResponse:
                         status_code=200 if got.duplicate else 201)
 
 
-@router.post("/replies/{message_id}/retry", status_code=202, summary="Send a reply that failed to deliver again")
+@router.post("/replies/{message_id}/retry", status_code=202, dependencies=[Depends(csrf_protect)],
+             summary="Send a reply that failed to deliver again")
 def retry_reply(message_id: int, request: Request,
                 user: Annotated[StaffUser, Depends(require_agent)]) -> dict[str, Any]:
     from crm import Message

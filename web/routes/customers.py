@@ -17,10 +17,11 @@ from sqlalchemy.sql.elements import ColumnElement
 from core.db import utcnow
 from crm import Agent, Case, Conversation, ConversationStatus, Customer, FollowUpAttempt, Identity, Message, store
 from web.auth import StaffUser, require_agent
+from web.csrf import csrf_protect
 from web.routes.console import rt_of
 from web.templating import templates
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 MAX_QUERY = 200
 
 

@@ -11,9 +11,10 @@ from markupsafe import Markup
 
 from core.db import utcnow
 from web.auth import StaffUser, require_admin, require_agent
+from web.csrf import csrf_protect
 from web.templating import templates
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protect)])
 Admin = Annotated[StaffUser, Depends(require_admin)]
 Staff = Annotated[StaffUser, Depends(require_agent)]
 DateParam = Annotated[str, Query(max_length=10)]

@@ -10,10 +10,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from bot.runtime import Runtime, get_runtime
 from core.events import events
 from web.auth import StaffUser, require_admin, require_agent
+from web.csrf import csrf_protect
 from web.surge import surge_state
 from web.templating import templates
 
-router = APIRouter(tags=["surge"])
+router = APIRouter(tags=["surge"], dependencies=[Depends(csrf_protect)])
 Admin = Annotated[StaffUser, Depends(require_admin)]
 
 

@@ -7,10 +7,11 @@
   if (!root) return;
   var me = Number(root.getAttribute("data-agent-id"));
   var conv = null;
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";  // sent on every call
 
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
   function api(method, path, body) {
-    return fetch(path, { method: method, headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+    return fetch(path, { method: method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, credentials: "same-origin",
                          body: body ? JSON.stringify(body) : undefined })
       .then(function (r) {
         if (r.status === 204) return {};
