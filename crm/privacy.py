@@ -88,6 +88,40 @@ def customer_texts(session: Session, customer_id: str) -> tuple[list[str], list[
     return ids, texts
 
 
+CORE_TABLES = {"customers", "identities", "conversations", "messages", "handoffs", "cases", "event_log"}
+
+
+def _erase_dependents(session: Session, roots: dict[str, list[Any]]) -> dict[str, int]:
+    """Delete every row outside the core tables that references (through foreign keys, transitively)
+    one of the roots' ids; return {table: rows deleted}."""
+    tables = Customer.metadata.sorted_tables
+    found: dict[str, set[Any]] = {name: set(v) for name, v in roots.items()}
+    grew = True
+    while grew:  # follow chains such as verification_attempts -> verification_challenges -> customers
+        grew = False
+        for table in tables:
+            if table.name in CORE_TABLES or len(table.primary_key.columns) != 1:
+                continue
+            pk = next(iter(table.primary_key.columns))
+            for col in table.columns:
+                for fk in col.foreign_keys:
+                    target = found.get(fk.column.table.name)
+                    if not target:
+                        continue
+                    new = set(session.scalars(select(pk).where(col.in_(list(target))))) - found.get(table.name, set())
+                    if new:
+                        found.setdefault(table.name, set()).update(new)
+                        grew = True
+    deleted: dict[str, int] = {}
+    for table in reversed(tables):
+        ids = found.get(table.name)
+        if table.name in CORE_TABLES or not ids:
+            continue
+        pk = next(iter(table.primary_key.columns))
+        deleted[table.name] = session.execute(delete(table).where(pk.in_(list(ids)))).rowcount or 0  # type: ignore[attr-defined]
+    return deleted
+
+
 def erase_customer_records(session: Session, customer_id: str, erased_by: str,
                            counts: dict[str, int] | None = None) -> ErasedRecords:
     """Delete the customer and everything recorded about them; add the audit record (same transaction).
@@ -101,6 +135,15 @@ def erase_customer_records(session: Session, customer_id: str, erased_by: str,
     def gone(name: str, stmt: Any) -> None:
         counts[name] = session.execute(stmt).rowcount or 0  # type: ignore[attr-defined]
 
+    # Rows of other packages' tables that point at this customer's records (verification challenges,
+    # follow-up attempts, channel posts, read marks, assist suggestions...) go first, children before
+    # parents, whatever package defined them: crm knows them only through the shared metadata.
+    case_ids = list(session.scalars(select(Case.id).where(or_(Case.customer_id == customer_id,
+                                                                Case.conversation_id.in_(ids)))))
+    identity_ids = list(session.scalars(select(Identity.id).where(Identity.customer_id == customer_id)))
+    for name, n in _erase_dependents(session, {"customers": [customer_id], "conversations": ids,
+                                                "cases": case_ids, "identities": identity_ids}).items():
+        counts[name] = n
     if ids:
         gone("messages", delete(Message).where(Message.conversation_id.in_(ids)))
         gone("handoffs", delete(Handoff).where(Handoff.conversation_id.in_(ids)))

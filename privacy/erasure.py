@@ -67,6 +67,7 @@ def erase_everywhere(
     with db.session() as s:
         changed = _scrub_articles(s, forms)
         counts["articles"] = len(changed)
+        counts["surge_samples"] = _scrub_surge_samples(s, forms)
         erased = erase_customer_records(s, customer_id, erased_by, counts)
         at = (erased.erased_at or utcnow()).isoformat()
     for article_id in changed:  # re-index: the search index holds no passage of theirs either
@@ -107,6 +108,24 @@ def _scrub_articles(session: Any, forms: set[str]) -> list[str]:
             changed.append(a.id)
     session.flush()
     return changed
+
+
+def _scrub_surge_samples(session: Any, forms: set[str]) -> int:
+    """Remove the customer's messages from the sample messages stored with surge alerts."""
+    from insights.models import SurgeAlert
+
+    removed = 0
+    for alert in session.query(SurgeAlert).all() if forms else []:
+        intents = []
+        for d in alert.intents or []:
+            samples = d.get("samples") or []
+            kept = [x for x in samples if not any(f.startswith(_norm(x)) for f in forms)]
+            removed += len(samples) - len(kept)
+            intents.append({**d, "samples": kept})
+        if intents != (alert.intents or []):
+            alert.intents = intents
+    session.flush()
+    return removed
 
 
 def _scrub_nlu_files(nlu_dir: Path, forms: set[str]) -> int:

@@ -112,3 +112,49 @@ def test_erase_leaves_nothing_of_the_customer_anywhere(db: Database, settings: C
         assert NAME not in repr(audit.counts) and EMAIL not in repr(audit.counts)
     with pytest.raises(NotFound):
         erase_everywhere(settings, db, cid, "root", nlu_dir=nlu_dir)
+
+
+def test_erase_reaches_every_table_that_points_at_the_customer(db: Database, settings: CoreSettings, tmp_path: Path,
+                                                               jordan: tuple[str, list[str], str]) -> None:
+    """Verification challenges, follow-up attempts, channel posts, read marks, assist suggestions and surge
+    samples belong to other packages; erasure finds them through the foreign keys (and the samples by text)."""
+    from datetime import timedelta
+
+    from channels.models import ChannelPost
+    from core.db import utcnow
+    from crm import (
+        AssistSuggestion,
+        Case,
+        ConversationRead,
+        FollowUpAttempt,
+        VerificationAttempt,
+        VerificationChallenge,
+    )
+    from insights.models import SurgeAlert
+
+    cid, convs, other = jordan
+    with db.session() as s:
+        maria = factories.agent(s, "maria")
+        case = s.query(Case).filter_by(number="CS-7701").one()
+        s.add(VerificationChallenge(id="ch-1", conversation_id=convs[0], visitor_id=cid, claim_kind="email",
+                                    claim_key="k" * 64, customer_id=cid, expires_at=utcnow() + timedelta(minutes=10)))
+        s.flush()
+        s.add(VerificationAttempt(challenge_id="ch-1", claim_key="k" * 64, route="email", ok=False))
+        s.add(FollowUpAttempt(case_id=case.id, kind="customer", channel="email", target=EMAIL, outcome="sent",
+                              text=f"Hello {NAME}"))
+        s.add(ChannelPost(channel="public", external_id="post-77", conversation_id=convs[1], author="@jordan_lee"))
+        s.add(ConversationRead(agent_id=maria.id, conversation_id=convs[0]))
+        s.add(AssistSuggestion(conversation_id=convs[0], agent_id=maria.id, source="kb", text=f"Dear {NAME}"))
+        s.add(SurgeAlert(summary="billing_question: 12 in 10 min", intents=[
+            {"intent": "billing_question", "samples": [QUESTION, "my router is blinking"]}]))
+
+    report = erase_everywhere(settings, db, cid, "root", nlu_dir=tmp_path)
+
+    assert report.counts["surge_samples"] == 1
+    for table in ("verification_challenges", "verification_attempts", "followup_attempts", "channel_posts",
+                  "conversation_reads", "assist_suggestions"):
+        assert report.counts[table] == 1, table
+    dump = everything(db)
+    for needle in (NAME, EMAIL, QUESTION, "@jordan_lee", "post-77", *convs):
+        assert needle not in dump, needle
+    assert "my router is blinking" in dump  # Ana's sample stays
