@@ -119,12 +119,12 @@ def test_returning_customer_sees_the_honest_overdue_notice_first_and_once(db: Da
     clock.advance_to(DUE - timedelta(minutes=10))
     with db.session() as s:
         [soon] = customer_notices(s, customer_id, clock(), before)
-    assert soon["text"] == ("About case CS-10001: Tom will get back to you by Friday 6 December at 17:00 (UK time): "
+    assert soon["text"] == ("About case CS-10001: Tom will get back to you by Friday 6 December, 17:00 (UK time): "
                             "I'll tell you what the engineer found. It's on track, and you don't need to do anything.")
     clock.advance_to(DUE)
     assert FollowUps(db, bus, clock=clock).due(case_id, 1) == "escalated"
     with db.session() as s:
         [late] = customer_notices(s, customer_id, clock(), before)
         assert late["text"].startswith("About case CS-10001: we promised Tom would get back to you by Friday "
-                                       "6 December at 17:00 (UK time)")
+                                       "6 December, 17:00 (UK time)")
         assert customer_notices(s, customer_id, clock(), before) == []  # shown once

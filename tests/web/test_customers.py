@@ -102,11 +102,20 @@ def test_promise_by_email_needs_an_address_and_a_too_long_promise_is_refused(app
 
 def test_promise_on_someone_elses_conversation_is_not_found(app_client: TestClient, db: Database) -> None:
     with db.session() as s:
-        factories.agent(s, "tom", display_name="Tom Okafor")
+        factories.agent(s, "tom", display_name="Tom Okafor", team="Technical")  # not Maria's team
     cid, _ = owned_conversation(db)
     login(app_client, "tom")
     r = app_client.post(f"/api/console/conversations/{cid}/promise", json={"what": "x", "due": future()})
     assert r.status_code == 404
+
+
+def test_promise_on_a_team_mates_conversation_needs_it_accepted_first(app_client: TestClient, db: Database) -> None:
+    with db.session() as s:
+        factories.agent(s, "tom", display_name="Tom Okafor")  # Maria's team: he may read her chats, not act on them
+    cid, _ = owned_conversation(db)
+    login(app_client, "tom")
+    r = app_client.post(f"/api/console/conversations/{cid}/promise", json={"what": "x", "due": future()})
+    assert (r.status_code, r.json()["detail"]) == (409, "accept the conversation first")
 
 
 def test_customer_page_is_for_agents_who_may_see_the_customer_and_for_admins(app_client: TestClient,
