@@ -18,8 +18,11 @@ def test_migration_0002_downgrades_to_0001_without_touching_crm_tables(db: Datab
 
     from crm.schema import alembic_config
 
-    before = set(inspect(db.engine).get_table_names())
     cfg = alembic_config(db.url)
+    with db.engine.begin() as connection:  # later migrations (any branch's) come off first
+        cfg.attributes["connection"] = connection
+        command.downgrade(cfg, "0002")
+    before = set(inspect(db.engine).get_table_names())
     with db.engine.begin() as connection:
         cfg.attributes["connection"] = connection
         command.downgrade(cfg, "0001")
