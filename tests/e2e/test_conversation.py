@@ -49,7 +49,10 @@ def test_known_customer_greeting_kb_answer_and_handoff(product: Product) -> None
         assert bot_texts(handoff) == []  # the bot stays silent once a human is coming
 
         after = say(client, cid, auth, "hello? anyone?")
-        assert [m["sender"] for m in after["messages"]] == ["customer"]
+        # Not silence (issue 14): one short acknowledgement saying where the message went and when.
+        assert [(m["sender"], m["meta"].get("kind")) for m in after["messages"]] == [
+            ("customer", None), ("system", "waiting_ack")]
+        assert after["messages"][-1]["text"].startswith(("Added to case CS-", "Passed to "))
 
     db = Database(product.db_url())
     with db.session() as s:

@@ -47,8 +47,10 @@ def test_transfer_to_another_agent_keeps_the_packet(product: Product) -> None:
     with httpx.Client(base_url=product.base, timeout=30) as c:
         cid, auth = start(c)
         r = c.post(f"/api/conversations/{cid}/messages", json={"text": "I want to talk to a human"}, headers=auth)
-        assert r.json()["owner"] == {"kind": "queue", "name": "Ann Able", "team": "Billing", "queue_position": 1,
-                                     "expected_wait_seconds": 0}
+        owner = r.json()["owner"]
+        assert {k: owner[k] for k in ("kind", "name", "team", "queue_position", "expected_wait_seconds")} == {
+            "kind": "queue", "name": "Ann Able", "team": "Billing", "queue_position": 1, "expected_wait_seconds": 0}
+        assert (owner["waiting_title"], owner["promise"]) == ("Ann Able will join you", "Ann will join you in a moment")
         assert r.json()["messages"][-1]["text"].startswith("Ann Able from Billing will join you")
         ben = agent_client(product, "e2e-ben")
         assert ben.post(f"/api/console/conversations/{cid}/accept").status_code == 404  # not his
