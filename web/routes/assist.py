@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 from core.events import events
 from crm import Agent, CannedReply
 from web.auth import StaffUser, require_agent
+from web.csrf import csrf_protect
 from web.errors import MAX_ID, errors
 
-router = APIRouter(prefix="/api/console", tags=["console"], responses=errors(401))
+router = APIRouter(prefix="/api/console", tags=["console"], responses=errors(401),
+                   dependencies=[Depends(csrf_protect)])
 Staff = Annotated[StaffUser, Depends(require_agent)]
 ReplyId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -88,17 +90,17 @@ def _save(request: Request, user: StaffUser, body: CannedIn, reply_id: int | Non
     return view
 
 
-@router.post("/canned", status_code=201)
+@router.post("/canned", status_code=201, responses=errors(403))
 def create_canned(body: CannedIn, request: Request, user: Staff) -> dict[str, Any]:
     return _save(request, user, body, None)
 
 
-@router.put("/canned/{reply_id}", responses=errors(404))
+@router.put("/canned/{reply_id}", responses=errors(403, 404))
 def update_canned(reply_id: ReplyId, body: CannedIn, request: Request, user: Staff) -> dict[str, Any]:
     return _save(request, user, body, reply_id)
 
 
-@router.delete("/canned/{reply_id}", status_code=204, responses=errors(404))
+@router.delete("/canned/{reply_id}", status_code=204, responses=errors(403, 404))
 def delete_canned(reply_id: ReplyId, request: Request, user: Staff) -> None:
     from crm.canned import may_edit
 

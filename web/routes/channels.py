@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from bot.runtime import Runtime
 from web.auth import StaffUser, require_agent
+from web.csrf import csrf_protect
 from web.errors import MAX_ID, errors
 
 router = APIRouter(prefix="/api/channels", tags=["channels"])
@@ -55,7 +56,7 @@ async def receive_post(channel: str, request: Request) -> JSONResponse:
 
 
 @router.post("/replies/{message_id}/retry", status_code=202, summary="Send a reply that failed to deliver again",
-             responses=errors(401, 404, 409))
+             responses=errors(401, 403, 404, 409), dependencies=[Depends(csrf_protect)])
 def retry_reply(message_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request,
                 user: Annotated[StaffUser, Depends(require_agent)]) -> dict[str, Any]:
     from crm import Message

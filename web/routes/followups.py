@@ -13,6 +13,7 @@ from sqlalchemy import select
 from core.db import utcnow
 from crm import Agent, FollowUpAttempt, store
 from web.auth import StaffUser, require_agent
+from web.csrf import csrf_protect
 from web.errors import MAX_ID, errors
 from web.routes.console import load_visible, rt_of
 from web.routes.customer import conversation_id_for
@@ -44,7 +45,7 @@ def _parse_due(text: str, tz: str) -> datetime:
 
 
 @router.post("/api/console/conversations/{conversation_id}/promise", status_code=201,
-             responses=errors(401, 404, 409))
+             responses=errors(401, 403, 404, 409), dependencies=[Depends(csrf_protect)])
 def promise(conversation_id: str, body: PromiseBody, request: Request,
             user: Annotated[StaffUser, Depends(require_agent)]) -> dict[str, Any]:
     """Record "what, by when, how to reach the customer" as the conversation's case, followed up."""
@@ -79,7 +80,8 @@ def my_followups(request: Request, user: Annotated[StaffUser, Depends(require_ag
                             "customer_id": c.customer_id, "at": a.at.isoformat()} for a, c in rows]}
 
 
-@router.post("/api/console/followups/{attempt_id}/dismiss", status_code=204, responses=errors(401, 404))
+@router.post("/api/console/followups/{attempt_id}/dismiss", status_code=204, responses=errors(401, 403, 404),
+             dependencies=[Depends(csrf_protect)])
 def dismiss(attempt_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request,
             user: Annotated[StaffUser, Depends(require_agent)]) -> None:
     with rt_of(request).db.session() as s:

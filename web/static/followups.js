@@ -9,8 +9,9 @@
   var conv = null;
 
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";  // as console.js sends it
   function api(method, path, body) {
-    return fetch(path, { method: method, headers: { "Content-Type": "application/json" }, credentials: "same-origin",
+    return fetch(path, { method: method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, credentials: "same-origin",
                          body: body ? JSON.stringify(body) : undefined })
       .then(function (r) {
         if (r.status === 204) return {};
