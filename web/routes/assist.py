@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -12,9 +12,12 @@ from core.events import events
 from crm import Agent, CannedReply
 from web.auth import StaffUser, require_agent
 from web.csrf import csrf_protect
+from web.errors import MAX_ID, errors
 
-router = APIRouter(prefix="/api/console", tags=["console"], dependencies=[Depends(csrf_protect)])
+router = APIRouter(prefix="/api/console", tags=["console"], responses=errors(401),
+                   dependencies=[Depends(csrf_protect)])
 Staff = Annotated[StaffUser, Depends(require_agent)]
+ReplyId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class CannedIn(BaseModel):
@@ -53,7 +56,7 @@ def _view(r: CannedReply, agent: Agent, values: dict[str, str]) -> dict[str, Any
             "scope": "personal" if r.owner_id else "team", "team": r.team, "editable": may_edit(agent, r)}
 
 
-@router.get("/canned")
+@router.get("/canned", responses=errors(404))
 def list_canned(request: Request, user: Staff, conversation_id: str | None = None) -> list[dict[str, Any]]:
     """My replies and my team's, with placeholders filled for the conversation (when given and visible)."""
     from crm.canned import for_agent
@@ -87,18 +90,18 @@ def _save(request: Request, user: StaffUser, body: CannedIn, reply_id: int | Non
     return view
 
 
-@router.post("/canned", status_code=201)
+@router.post("/canned", status_code=201, responses=errors(403))
 def create_canned(body: CannedIn, request: Request, user: Staff) -> dict[str, Any]:
     return _save(request, user, body, None)
 
 
-@router.put("/canned/{reply_id}")
-def update_canned(reply_id: int, body: CannedIn, request: Request, user: Staff) -> dict[str, Any]:
+@router.put("/canned/{reply_id}", responses=errors(403, 404))
+def update_canned(reply_id: ReplyId, body: CannedIn, request: Request, user: Staff) -> dict[str, Any]:
     return _save(request, user, body, reply_id)
 
 
-@router.delete("/canned/{reply_id}", status_code=204)
-def delete_canned(reply_id: int, request: Request, user: Staff) -> None:
+@router.delete("/canned/{reply_id}", status_code=204, responses=errors(403, 404))
+def delete_canned(reply_id: ReplyId, request: Request, user: Staff) -> None:
     from crm.canned import may_edit
 
     rt = request.app.state.runtime
@@ -110,7 +113,7 @@ def delete_canned(reply_id: int, request: Request, user: Staff) -> None:
     rt.bus.emit(events.CANNED_REPLY_CHANGED, None, by=user.username, id=reply_id, deleted=True)
 
 
-@router.get("/conversations/{conversation_id}/suggestions")
+@router.get("/conversations/{conversation_id}/suggestions", responses=errors(404))
 def suggestions(conversation_id: str, request: Request, user: Staff) -> dict[str, Any]:
     """Knowledge-base passages for the customer's last message (each recorded, to learn what agents send)."""
     from bot.agent_assist import suggest

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from bot.runtime import Runtime
 from web.auth import StaffUser, require_agent
 from web.csrf import csrf_protect
+from web.errors import MAX_ID, errors
 
 router = APIRouter(prefix="/api/channels", tags=["channels"])
 
@@ -54,9 +55,9 @@ async def receive_post(channel: str, request: Request) -> JSONResponse:
                         status_code=200 if got.duplicate else 201)
 
 
-@router.post("/replies/{message_id}/retry", status_code=202, dependencies=[Depends(csrf_protect)],
-             summary="Send a reply that failed to deliver again")
-def retry_reply(message_id: int, request: Request,
+@router.post("/replies/{message_id}/retry", status_code=202, summary="Send a reply that failed to deliver again",
+             responses=errors(401, 403, 404, 409), dependencies=[Depends(csrf_protect)])
+def retry_reply(message_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request,
                 user: Annotated[StaffUser, Depends(require_agent)]) -> dict[str, Any]:
     from crm import Message
     from web.routes.console import load_visible

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -14,6 +14,7 @@ from core.db import utcnow
 from crm import Agent, FollowUpAttempt, store
 from web.auth import StaffUser, require_agent
 from web.csrf import csrf_protect
+from web.errors import MAX_ID, errors
 from web.routes.console import load_visible, rt_of
 from web.routes.customer import conversation_id_for
 from web.security import identity_ok
@@ -44,7 +45,7 @@ def _parse_due(text: str, tz: str) -> datetime:
 
 
 @router.post("/api/console/conversations/{conversation_id}/promise", status_code=201,
-             dependencies=[Depends(csrf_protect)])
+             responses=errors(401, 403, 404, 409), dependencies=[Depends(csrf_protect)])
 def promise(conversation_id: str, body: PromiseBody, request: Request,
             user: Annotated[StaffUser, Depends(require_agent)]) -> dict[str, Any]:
     """Record "what, by when, how to reach the customer" as the conversation's case, followed up."""
@@ -65,7 +66,7 @@ def promise(conversation_id: str, body: PromiseBody, request: Request,
         return {"case_number": case.number, "due": due.isoformat(), "customer_id": conv.customer_id}
 
 
-@router.get("/api/console/followups")
+@router.get("/api/console/followups", responses=errors(401))
 def my_followups(request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> dict[str, Any]:
     """The reminders and escalations addressed to me that I have not dismissed, newest first."""
     from crm import Case
@@ -79,8 +80,10 @@ def my_followups(request: Request, user: Annotated[StaffUser, Depends(require_ag
                             "customer_id": c.customer_id, "at": a.at.isoformat()} for a, c in rows]}
 
 
-@router.post("/api/console/followups/{attempt_id}/dismiss", status_code=204, dependencies=[Depends(csrf_protect)])
-def dismiss(attempt_id: int, request: Request, user: Annotated[StaffUser, Depends(require_agent)]) -> None:
+@router.post("/api/console/followups/{attempt_id}/dismiss", status_code=204, responses=errors(401, 403, 404),
+             dependencies=[Depends(csrf_protect)])
+def dismiss(attempt_id: Annotated[int, Path(ge=1, le=MAX_ID)], request: Request,
+            user: Annotated[StaffUser, Depends(require_agent)]) -> None:
     with rt_of(request).db.session() as s:
         row = s.get(FollowUpAttempt, attempt_id)
         if row is None or row.agent_id != user.id:
@@ -97,14 +100,16 @@ def _notices(request: Request, customer_id: str) -> dict[str, Any]:
 
 
 @router.post("/api/conversations/{conversation_id}/notices", tags=["customer"],
-             summary="What a returning customer sees first: updates and promises about their cases")
+             summary="What a returning customer sees first: updates and promises about their cases",
+             responses=errors(404))
 def conversation_notices(request: Request, conversation_id: Annotated[str, Depends(conversation_id_for)]) -> dict:
     with rt_of(request).db.session() as s:
         customer_id = store.get_conversation(s, conversation_id).customer_id
     return _notices(request, customer_id)
 
 
-@router.post("/api/notices", tags=["customer"], summary="The same for a signed-in customer before any conversation")
+@router.post("/api/notices", tags=["customer"], summary="The same for a signed-in customer before any conversation",
+             responses=errors(403))
 def customer_notices_signed_in(body: SignedInCustomer, request: Request) -> dict:
     rt = rt_of(request)
     if not identity_ok(rt.settings.secret_key, body.external_id, body.identity_hash):

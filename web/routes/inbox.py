@@ -13,8 +13,9 @@ from core.db import utcnow
 from crm import Agent, Case, Conversation, ConversationStatus, Handoff, Message, Sender
 from crm.labels import customer_label
 from web.auth import StaffUser, require_agent
+from web.errors import errors
 
-router = APIRouter(prefix="/api/console", tags=["console"])
+router = APIRouter(prefix="/api/console", tags=["console"], responses=errors(401))
 Staff = Annotated[StaffUser, Depends(require_agent)]
 VIEWS = ("mine", "unassigned", "team", "all")
 
@@ -151,7 +152,7 @@ def search(request: Request, user: Staff, q: Annotated[str, Query(max_length=200
     return {"results": out}
 
 
-@router.get("/conversations/{conversation_id}/transfer-targets")
+@router.get("/conversations/{conversation_id}/transfer-targets", responses=errors(404))
 def transfer_targets(conversation_id: str, request: Request, user: Staff) -> dict[str, Any]:
     """Colleagues and teams who can take this conversation now (online, in hours), with their load."""
     from escalation.routing import available

@@ -7,9 +7,9 @@
   if (!root) return;
   var me = Number(root.getAttribute("data-agent-id"));
   var conv = null;
-  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";  // sent on every call
 
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";  // as console.js sends it
   function api(method, path, body) {
     return fetch(path, { method: method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, credentials: "same-origin",
                          body: body ? JSON.stringify(body) : undefined })
