@@ -50,7 +50,7 @@ def test_agent_promise_in_console_appears_on_customer_page_and_is_followed_up(br
         send(customer, "kiwi42 can I talk to a real person please")
         customer.locator("li[data-sender='system']", has_text="Fay Promise").wait_for(timeout=20000)
 
-        agent.locator("#queue li", has_text="kiwi42").click()
+        agent.locator("#inbox li", has_text="kiwi42").click()
         agent.get_by_role("button", name="Accept").click()
         agent.get_by_label("Promise: what").wait_for(timeout=10000)
         due = (datetime.now(UTC) + timedelta(seconds=8)).replace(microsecond=0)

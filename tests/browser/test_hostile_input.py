@@ -80,7 +80,7 @@ def test_xss_payloads_never_execute_anywhere(browser: Any, product: Product) -> 
         send(customer, "xss9 I want to talk to a real person")
         customer.locator("li[data-sender='system']", has_text="Xavier Ortiz").wait_for(timeout=20000)
 
-        item = agent.locator("#queue li", has_text="xss9")
+        item = agent.locator("#inbox li", has_text="xss9")
         item.wait_for(timeout=10000)
         item.click()
         agent.get_by_role("button", name="Accept").click()

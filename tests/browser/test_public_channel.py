@@ -78,19 +78,19 @@ def test_public_post_tops_the_queue_and_the_agents_reply_is_posted_back(browser:
                        json={"text": "I want to talk to a real person please"},
                        headers={"X-Conversation-Token": chat["token"]}, timeout=60)
         assert r.status_code in (200, 201), r.text
-        agent.locator("#queue li").first.wait_for(timeout=15000)
+        agent.locator("#inbox li").first.wait_for(timeout=15000)
 
         # ...then the public post arrives, signed, and goes straight to the top.
         body = json.dumps(POST).encode()
         r = post(product, body, sign_body(PUBLIC_CHANNEL_SECRET, body))
         assert r.status_code == 201, r.text
         assert r.json()["agent"] == "Pia Public"
-        top = agent.locator("#queue li").first
+        top = agent.locator("#inbox li").first
         top.locator(".badge-public").wait_for(timeout=15000)
         assert "@anna_travels" in top.inner_text()
         assert "10,000 followers" in top.locator(".conv-reason").inner_text()
         assert "delayed, children on board" in top.locator(".conv-reason").inner_text()
-        assert agent.locator("#queue li").count() >= 2
+        assert agent.locator("#inbox li").count() >= 2
 
         top.click()
         agent.get_by_role("button", name="Accept").click()

@@ -61,6 +61,8 @@
       if (r.agent && r.agent_id !== me) tags.appendChild(el("span", "conv-agent", "→ " + r.agent));
       if (r.rating) tags.appendChild(el("span", "tag", "rated " + r.rating + "/5"));
       li.appendChild(tags);
+      // A public post's urgency and reach ("10,000 followers, very negative, …") is why it tops the list: show it.
+      if (r.channel === "public" && r.reason) li.appendChild(el("div", "conv-reason", r.reason));
       if (r.last) li.appendChild(el("div", "conv-last", r.last));
       if (r.reason) li.title = r.reason;
       li.addEventListener("click", function () { openConv(r.id); });
