@@ -172,4 +172,9 @@ def parse_markdown_with_html(text: str, source: str) -> ParsedArticle:
     fields, body, first_line = _front_matter(text, source)
     if not text.startswith("---"):
         raise ArticleError(source, "front matter", "missing (the file must start with ---)")
-    return validate_fields(source, fields, convert_markdown_html(source, body, first_line), first_line)
+    converted = convert_markdown_html(source, body, first_line)
+    if body.strip() and not converted.strip():
+        aid = str(fields.get("id") or source).strip()
+        raise ArticleError(aid, "body", f"has no text once scripts and unsupported markup are removed "
+                           f"(from line {first_line + len(body) - len(body.lstrip(chr(10)))})")
+    return validate_fields(source, fields, converted, first_line)
