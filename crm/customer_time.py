@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from crm.models import Agent
 
 __all__ = ["customer_time", "tenant_timezone", "zone_label"]
 
@@ -32,6 +28,7 @@ def customer_time(at: datetime, tz: str) -> str:
 
 
 def tenant_timezone(session: Session) -> str:
-    """The tenant's time zone: the one most of its agents work in (the demo tenant's Europe/London); else UTC."""
-    zones = Counter(z for z in session.scalars(select(Agent.timezone).where(Agent.role == "agent")) if z)
-    return zones.most_common(1)[0][0] if zones else "UTC"
+    """The tenant's time zone: the admin's setting (the demo tenant's Europe/London), else its agents'."""
+    from crm.tenant import company_timezone
+
+    return company_timezone(session)

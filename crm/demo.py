@@ -31,6 +31,10 @@ def load_tenant(session: Session, path: Path, agent_password: str | None = None)
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     tz = (data.get("company") or {}).get("timezone", "UTC")
     created: dict[str, Any] = {"agents": [], "customers": [], "agent_passwords": {}}
+    from crm import tenant
+
+    if tenant.get_one(session, "timezone") is None:  # the tenant's named zone, whoever joins the staff later
+        tenant.put(session, "timezone", tz, "demo tenant")
     agents: dict[str, Agent] = {a.username: a for a in session.scalars(select(Agent))}
     shared_hash = hash_password(agent_password) if agent_password else None
     for a in data.get("agents") or []:

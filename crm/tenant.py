@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import select
@@ -52,10 +53,11 @@ def put(session: Session, key: str, value: Any, by: str) -> Any:
 
 
 def company_timezone(session: Session, agents: list[Agent] | None = None) -> str:
-    """The zone customers are told times in: the setting, else the first agent's zone (as cases promise)."""
+    """The zone customers are told times in: the setting, else the zone most agents work in, else UTC."""
     tz = get_one(session, "timezone")
     if tz:
         return str(tz)
     agents = agents if agents is not None else list(session.scalars(select(Agent).order_by(Agent.id)))
-    return next((a.timezone for a in agents if a.role == "agent" and a.timezone), None) or next(
-        (a.timezone for a in agents if a.timezone), "UTC")
+    zones = Counter(a.timezone for a in agents if a.role == "agent" and a.timezone) or Counter(
+        a.timezone for a in agents if a.timezone)
+    return zones.most_common(1)[0][0] if zones else "UTC"

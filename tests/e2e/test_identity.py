@@ -172,12 +172,16 @@ def test_internal_text_stays_internal_after_a_handoff_with_notes_and_a_case(prod
         stop = threading.Event()
 
         def listen() -> None:
+            from websockets.exceptions import ConnectionClosed
+
             with connect(ws_url, open_timeout=10) as ws:
                 while not stop.is_set():
                     try:
                         seen_events.append(ws.recv(timeout=0.2))  # type: ignore[arg-type]
                     except TimeoutError:
                         continue
+                    except ConnectionClosed:  # the product stopped (a failed test never set stop)
+                        return
 
         listener = threading.Thread(target=listen, daemon=True)
         listener.start()

@@ -44,25 +44,24 @@ def test_erased_customer_is_gone_from_every_api_and_both_databases(product: Prod
         assert cid in dump_tracker(product) and email in dump_tracker(product)  # Rasa really stored it
         assert name in dump_app_db(product)
 
-        admin = httpx.Client(base_url=product.base, timeout=30)
-        admin.post("/login", data={"username": "admin", "password": product.credentials()["admin"]})
-        admin.headers["X-CSRF-Token"] = admin.get("/api/console/me").json()["csrf_token"]
-        page = admin.get(f"/admin/customers?q={tag}").text
-        assert name in page
-        customer_id = page.split("/api/admin/customers/")[1].split("/export")[0]
-        exported = admin.get(f"/api/admin/customers/{customer_id}/export").json()
-        assert [m["text"] for m in exported["conversations"][0]["messages"] if m["sender"] == "customer"] == said
+        with httpx.Client(base_url=product.base, timeout=30) as admin:
+            admin.post("/login", data={"username": "admin", "password": product.credentials()["admin"]})
+            admin.headers["X-CSRF-Token"] = admin.get("/api/console/me").json()["csrf_token"]
+            page = admin.get(f"/admin/customers?q={tag}").text
+            assert name in page
+            customer_id = page.split("/api/admin/customers/")[1].split("/export")[0]
+            exported = admin.get(f"/api/admin/customers/{customer_id}/export").json()
+            assert [m["text"] for m in exported["conversations"][0]["messages"] if m["sender"] == "customer"] == said
 
-        r = admin.post(f"/api/admin/customers/{customer_id}/erase")
-        assert r.status_code == 200, r.text
-        assert r.json()["counts"]["tracker_events"] > 0
+            r = admin.post(f"/api/admin/customers/{customer_id}/erase")
+            assert r.status_code == 200, r.text
+            assert r.json()["counts"]["tracker_events"] > 0
 
-        assert client.get(f"/api/conversations/{cid}", headers=auth).status_code == 404
-        assert admin.get(f"/api/console/conversations/{cid}").status_code == 404
-        assert admin.get(f"/api/admin/customers/{customer_id}/export").status_code == 404
-        assert name not in admin.get(f"/admin/customers?q={tag}").text
-        assert tag not in admin.get("/admin/gaps").text
-        admin.close()
+            assert client.get(f"/api/conversations/{cid}", headers=auth).status_code == 404
+            assert admin.get(f"/api/console/conversations/{cid}").status_code == 404
+            assert admin.get(f"/api/admin/customers/{customer_id}/export").status_code == 404
+            assert name not in admin.get(f"/admin/customers?q={tag}").text
+            assert tag not in admin.get("/admin/gaps").text
     app_db, tracker = dump_app_db(product), dump_tracker(product)
     for needle in (name, email, tag, cid):
         assert needle not in app_db, needle
