@@ -90,7 +90,7 @@ def test_agent_promise_in_console_appears_on_customer_page_and_is_followed_up(br
         lead_ctx.close()
 
         customer.reload()
-        customer.get_by_role("button", name="Open chat").click()
+        customer.get_by_role("button", name="Chat with us").click()
         notice = customer.locator(".fl-notice")
         notice.wait_for(timeout=10000)
         assert notice.inner_text().startswith(f"About case {number}: we promised Fay would get back to you by ")

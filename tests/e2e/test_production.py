@@ -91,6 +91,7 @@ def staff(base: str, username: str) -> httpx.Client:
     assert cookie, r.headers
     assert "secure" in r.headers["set-cookie"].lower()
     c.headers["Cookie"] = f"firstline_session={cookie}"
+    c.headers["X-CSRF-Token"] = c.get("/api/console/me").json()["csrf_token"]  # as console.js sends it
     assert c.put("/api/console/me/status", json={"status": "online"}).status_code == 200
     return c
 
