@@ -23,6 +23,7 @@ from crm import (
     TeamLead,
     store,
 )
+from crm.customer_time import tenant_timezone
 from escalation.cases import say
 from escalation.hours import next_opening
 from followup import texts
@@ -112,7 +113,8 @@ def make_promise(session: Session, bus: EventBus, conv: Conversation, owner: Age
     case.promise_kind, case.promise_text = promise.kind, what
     renew(case, now)
     session.flush()
-    text = texts.promise_made(owner.display_name, promise.due, timezone_of(owner), what)
+    # Customers read every time in the tenant's named zone (issue 10), whoever made the promise.
+    text = texts.promise_made(owner.display_name, promise.due, tenant_timezone(session), what)
     say(session, bus, conv, Sender.SYSTEM, text, kind="promise", case_number=case.number)
     announce(session, bus, case)
     return case
@@ -217,7 +219,7 @@ def customer_notices(session: Session, customer_id: str, now: datetime, remind_b
             continue
         if case.promised_by - remind_before <= now and case.followup_stage in ("promised", "reminded"):
             owner = session.get(Agent, case.assigned_agent_id) if case.assigned_agent_id else None
-            name, tz = (owner.display_name if owner else None), timezone_of(owner)
+            name, tz = (owner.display_name if owner else None), tenant_timezone(session)
             text = (texts.on_track(case.number, name, case.promised_by, tz, case.promise_text)
                     if now < case.promised_by else texts.due_now(case.number, name, case.promised_by, tz))
             notices.append({"case_number": case.number, "kind": "due", "text": text})

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from core.db import Database, utcnow
 from core.events import EventBus, events
 from crm import Agent, AttemptKind, Case, Customer, FollowUpAttempt, Outcome
+from crm.customer_time import tenant_timezone
 from escalation.hours import describe, next_opening
 from followup import texts
 from followup.promises import (
@@ -102,10 +103,10 @@ class FollowUps:
             assert customer is not None and case.promised_by is not None
             owner = s.get(Agent, case.assigned_agent_id) if case.assigned_agent_id else None
             lead = team_lead(s, owner)
-            tz = timezone_of(owner or lead)
+            tz = timezone_of(lead or owner)  # the lead's alert, in the lead's zone
             old_due, new_due = case.promised_by, self._new_time(lead, now)
             message = texts.overdue(case.number, owner.display_name if owner else None, old_due, new_due,
-                                    lead.display_name if lead else None, tz, case.promise_text)
+                                    lead.display_name if lead else None, tenant_timezone(s), case.promise_text)
             reach = (f" They asked to be called on {customer.phone}." if case.contact_method == "phone"
                      and customer.phone else "")
             alert = (f"Case {case.number} is overdue: {owner.display_name if owner else 'nobody'} promised "
