@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from core.redaction import redact
 from insights.surge_settings import SurgeSettings
 
 MESSAGES, CONVERSATIONS, HANDOFFS = "messages", "conversations", "handoffs"
@@ -37,6 +38,11 @@ def threshold(baseline: Baseline, s: SurgeSettings) -> float:
     """
     spread = max(baseline.deviation, math.sqrt(baseline.mean), 1.0)
     return max(float(s.min_count), baseline.mean * s.ratio, baseline.mean + s.sigmas * spread)
+
+
+def sample_text(text: str) -> str:
+    """A customer message as a surge sample: one line, personal data masked, at most 160 characters."""
+    return redact(" ".join(text.split()))[:160]
 
 
 @dataclass
@@ -146,6 +152,21 @@ class SurgeDetector:
         self._bucket = -1
         self.active: Alert | None = None
 
+    def forget(self, texts: Iterable[str]) -> int:
+        """Drop samples that are one of these customer messages (an erased customer's); return how many."""
+        gone = {sample_text(t) for t in texts}
+        removed = 0
+        with self._lock:
+            for intent, samples in self._samples.items():
+                kept = deque(((ts, s) for ts, s in samples if s not in gone), maxlen=samples.maxlen)
+                removed += len(samples) - len(kept)
+                self._samples[intent] = kept
+            for driver in self.active.drivers.values() if self.active is not None else ():
+                kept_samples = [s for s in driver.samples if s not in gone]
+                removed += len(driver.samples) - len(kept_samples)
+                driver.samples = kept_samples
+        return removed
+
     # -- feeding --------------------------------------------------------------------------------
     def observe_message(self, conversation_id: str, intent: str | None, text: str, at: datetime) -> Transition | None:
         """Count a customer message (and its conversation, once per window) under its intent."""
@@ -156,7 +177,7 @@ class SurgeDetector:
             roll = self._roll(at)
             self._topic[conversation_id] = (intent, ts)
             samples = self._samples.setdefault(intent, deque(maxlen=self.s.samples))
-            samples.append((ts, " ".join(text.split())[:160]))
+            samples.append((ts, sample_text(text)))  # shown to staff and sent to the admin webhook
             hits = [(MESSAGES, self._counts.add((MESSAGES, intent), ts))]
             seen = self._seen_conv.get((intent, conversation_id))
             if seen is None or ts - seen >= self.s.window_minutes * 60:

@@ -52,7 +52,7 @@ def _forms(texts: Iterable[str]) -> set[str]:
 
 def erase_everywhere(
     settings: CoreSettings, db: Database, customer_id: str, erased_by: str, *, nlu_dir: Path = NLU_DIR,
-    article_changed: Callable[[str], None] | None = None,
+    article_changed: Callable[[str], None] | None = None, forget_texts: Callable[[list[str]], int] | None = None,
 ) -> ErasureReport:
     """Erase one customer from every store; raise crm.NotFound when there is no such customer.
 
@@ -68,6 +68,9 @@ def erase_everywhere(
         changed = _scrub_articles(s, forms)
         counts["articles"] = len(changed)
         counts["surge_samples"] = _scrub_surge_samples(s, forms)
+    if forget_texts is not None:  # what a running app holds in memory (the live surge samples)
+        counts["surge_samples"] += forget_texts(texts)
+    with db.session() as s:
         erased = erase_customer_records(s, customer_id, erased_by, counts)
         at = (erased.erased_at or utcnow()).isoformat()
     for article_id in changed:  # re-index: the search index holds no passage of theirs either

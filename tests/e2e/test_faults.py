@@ -83,6 +83,10 @@ def test_rasa_killed_mid_conversation_is_restarted_while_app_and_console_keep_se
 
     assert product.pid("app") == app_pid  # the app was never restarted
     assert product.pid("rasa") != rasa_pid
+    # Rasa answered before the supervisor's next health check: give its line a moment to be printed.
+    deadline = time.monotonic() + 30
+    while "[firstline] rasa is serving again (" not in "".join(product.output) and time.monotonic() < deadline:
+        time.sleep(0.5)
     said = "".join(product.output)
     assert "[firstline] rasa stopped unexpectedly (code -9); restarting in 1s (restart 1)" in said
     assert "[firstline] rasa is serving again (" in said

@@ -114,3 +114,19 @@ def test_detector_ignores_chitchat_and_messages_without_intent() -> None:
         assert d.observe_message(f"c{i}", "greet", "hi", T0 + timedelta(seconds=i)) is None
         assert d.observe_message(f"d{i}", None, "??", T0 + timedelta(seconds=i)) is None
     assert d.active is None
+
+
+def test_detector_samples_mask_personal_data_and_forget_an_erased_customers_words() -> None:
+    d = detector()
+    start = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    for i in range(12):
+        if i == 8:  # the alert starts at the tenth message, with the last three as its samples
+            d.observe_message("c-erased", "outage", "still down in Leeds, ref 016a963a", start)
+        d.observe_message(f"c{i}", "outage", f"no internet at all, mail me at user{i}@example.com", start)
+    assert d.active is not None
+    samples = d.active.drivers["outage"].samples
+    assert "still down in Leeds, ref 016a963a" in samples
+    assert all("@example.com" not in s for s in samples) and any("[email]" in s for s in samples)
+
+    assert d.forget(["still   down in Leeds, ref 016a963a"]) >= 1  # the stored message, however it was spaced
+    assert all("016a963a" not in s for s in d.active.drivers["outage"].samples)

@@ -20,7 +20,7 @@ from core.events import Event, events
 from crm import Agent, Conversation, ConversationStatus, Handoff, Sender, store
 from web.auth import StaffUser, current_user, require_agent
 from web.csrf import csrf_protect, csrf_token
-from web.errors import errors
+from web.errors import MAX_ID, errors
 from web.origins import origin_allowed
 
 router = APIRouter(prefix="/api/console", tags=["console"], responses=errors(401, 403, 404, 409),
@@ -32,8 +32,9 @@ AGENT_STATUSES = ("online", "away", "offline")
 class TextIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(..., max_length=4000)
-    suggestion_id: int | None = Field(None, description="the knowledge-base suggestion inserted (issue 14)")
-    canned_id: int | None = Field(None, description="the canned reply inserted")
+    # Row ids: bounded like every id the API takes (a larger number is a 422, never a database error).
+    suggestion_id: int | None = Field(None, ge=1, le=MAX_ID, description="the knowledge-base suggestion inserted")
+    canned_id: int | None = Field(None, ge=1, le=MAX_ID, description="the canned reply inserted")
 
 
 class TransferIn(BaseModel):

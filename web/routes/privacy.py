@@ -31,8 +31,10 @@ def _erase(request: Request, customer_id: str, user: StaffUser) -> dict[str, Any
 
     rt = rt_of(request)
     try:
+        watch = rt.extras.get("surge_watch")
         report = erase_everywhere(rt.settings, rt.db, customer_id, user.username,
-                                  article_changed=lambda aid: rt.bus.emit(events.ARTICLE_CHANGED, None, article_id=aid))
+                                  article_changed=lambda aid: rt.bus.emit(events.ARTICLE_CHANGED, None, article_id=aid),
+                                  forget_texts=watch.detector.forget if watch is not None else None)
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
     return report.as_dict()
