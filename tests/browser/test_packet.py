@@ -40,6 +40,7 @@ def test_packet_reads_in_plain_words_with_chart_times_and_what_was_written_while
         text = packet.inner_text()
         assert "still waiting, it dropped again at 8pm" in text
         assert "Ana Silva" in text and "Residential customer" in text
+        assert "signed in on the company's site" in text  # how we know who this is (issue 10)
         assert "Vip" not in text and "false" not in text  # no raw field values
         assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", text), text  # no ISO timestamps
         assert "nlu_fallback" not in text and "out_of_scope" not in text

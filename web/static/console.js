@@ -255,7 +255,7 @@
     if (c.segment) who.appendChild(el("span", "tag", c.segment.charAt(0).toUpperCase() + c.segment.slice(1) + " customer"));
     box.appendChild(who);
     var dl = el("dl");
-    [["Plan", c.plan], ["Account", c.account_number], ["Email", c.email], ["Phone", c.phone], ["Their id", c.customer_id]].forEach(function (r) {
+    [["Identity", c.verified], ["Plan", c.plan], ["Account", c.account_number], ["Email", c.email], ["Phone", c.phone], ["Their id", c.customer_id]].forEach(function (r) {
       if (r[1] == null || r[1] === "") return;
       dl.appendChild(el("dt", null, r[0])); dl.appendChild(el("dd", null, String(r[1])));
     });
