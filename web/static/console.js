@@ -21,11 +21,18 @@
       .then(function (r) {
         if (r.status === 204) return {};
         return r.json().catch(function () { return {}; }).then(function (d) {
-          if (!r.ok) { var msg = d.detail; if (msg && msg.message) msg = msg.message; throw new Error(msg || ("HTTP " + r.status)); }
+          if (!r.ok) {
+            var msg = d.detail;
+            if (msg && msg.message) msg = msg.message;
+            if (Array.isArray(msg)) msg = msg.map(function (x) { return x.msg; }).join("; ");  // FastAPI's field errors
+            throw new Error(msg || ("HTTP " + r.status));
+          }
           return d;
         });
       });
   }
+
+  window.FirstlineConsole = { api: api };  // followups.js calls the API the same way
 
   function loadLists() {
     return api("GET", "/api/console/inbox?view=" + encodeURIComponent(view)).then(function (d) {

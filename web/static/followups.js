@@ -9,18 +9,7 @@
   var conv = null;
 
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text != null) e.textContent = text; return e; }
-  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";  // as console.js sends it
-  function api(method, path, body) {
-    return fetch(path, { method: method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, credentials: "same-origin",
-                         body: body ? JSON.stringify(body) : undefined })
-      .then(function (r) {
-        if (r.status === 204) return {};
-        return r.json().catch(function () { return {}; }).then(function (d) {
-          if (!r.ok) { var m = d.detail; if (Array.isArray(m)) m = m.map(function (x) { return x.msg; }).join("; "); throw new Error(m || ("HTTP " + r.status)); }
-          return d;
-        });
-      });
-  }
+  var api = window.FirstlineConsole.api;  // console.js: CSRF header, errors as messages
 
   // Alerts addressed to me, at the top of the lists column.
   var lists = root.querySelector(".lists");
