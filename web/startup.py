@@ -16,6 +16,7 @@ from core.embedding import get_embedder
 from core.events import events
 from core.redis_bus import make_bus
 from core.settings import ROOT, CoreSettings
+from core.startup_lock import startup_lock
 from crm import migrate
 from crm.demo import create_staff, has_admin, load_tenant
 
@@ -36,6 +37,11 @@ def write_secret_file(path: Path, text: str) -> None:
 def prepare_database(settings: CoreSettings, *, seed_demo: bool = True) -> tuple[Database, list[str]]:
     """Migrate the database and, on first run, load the demo tenant and create the first admin."""
     db = Database(settings.database_url)
+    with startup_lock(db):  # several workers start at once: one migrates and seeds, the rest find it done
+        return db, _migrate_and_seed(db, settings, seed_demo=seed_demo)
+
+
+def _migrate_and_seed(db: Database, settings: CoreSettings, *, seed_demo: bool) -> list[str]:
     migrate(db)
     notes: list[str] = []
     creds = settings.data_dir / "credentials.txt"
@@ -63,7 +69,7 @@ def prepare_database(settings: CoreSettings, *, seed_demo: bool = True) -> tuple
                 notes.append(f"knowledge base: {err}")
         except ImportError:  # pragma: no cover - before the knowledge base package exists
             pass
-    return db, notes
+    return notes
 
 
 def build_runtime(
