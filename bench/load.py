@@ -234,7 +234,10 @@ def start_mode(mode: str, args: argparse.Namespace, workdir: Path) -> tuple[Any,
     """Start the product in a mode; return it and the PostgreSQL database to drop afterwards."""
     from firstline import launch
 
-    extra = dict(kv.split("=", 1) for kv in args.env)
+    # Every simulated customer comes from 127.0.0.1, so the per-address budgets (meant for one real
+    # visitor's address) are raised; the per-conversation budget stays at its default.
+    extra = {"FIRSTLINE_WEB_RATE_START_PER_IP": "100000/minute", "FIRSTLINE_WEB_RATE_MESSAGE_PER_IP": "100000/minute"}
+    extra.update(kv.split("=", 1) for kv in args.env)
     if mode == "embedded":
         return launch.start(workdir / "embedded", secret="load-bench-secret", env=extra), None
     import psycopg
