@@ -81,23 +81,10 @@ def worker_b(prod: Product) -> Iterator[str]:
         log.close()
 
 
-_clients: list[httpx.Client] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_clients() -> Iterator[None]:
-    """Close every agent client a test opened, also when it failed half-way (a leaked socket's
-    ResourceWarning would otherwise fail whichever later test the garbage collector runs in)."""
-    yield
-    while _clients:
-        _clients.pop().close()
-
-
 def staff(base: str, username: str) -> httpx.Client:
     """A logged-in agent. Production cookies are Secure (TLS in front), so over loopback HTTP the
     session cookie is sent by hand, as the TLS proxy's browser would."""
     c = httpx.Client(base_url=base, timeout=30)
-    _clients.append(c)
     r = c.post("/login", data={"username": username, "password": PASSWORD})
     assert r.status_code in (200, 303), r.text
     cookie = r.cookies.get("firstline_session") or c.cookies.get("firstline_session")
