@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -47,6 +48,7 @@ def create_app(
         if "followups" in rt.extras:  # the follow-up scheduler (issue 10)
             rt.extras["followups"].shutdown()
         rt.bus.close()
+        app.state.rate_limits.close()
         close = getattr(rt.dialogue, "close", None)
         if close:
             close()
@@ -71,7 +73,9 @@ def create_app(
 
     install_metrics(app)  # outermost: times every request, under its route template
     app.state.web_settings = web_settings
-    app.state.rate_limits = RateLimits(web_settings)
+    # one budget across the desk's workers through its Redis, namespaced like the event bus (per database)
+    app.state.rate_limits = RateLimits(web_settings, settings.redis_url,
+                                       namespace=hashlib.sha256(settings.database_url.encode()).hexdigest()[:12])
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> RedirectResponse:

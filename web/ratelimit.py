@@ -6,18 +6,22 @@ only names the budgets and turns an exhausted one into a 429 with Retry-After.
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from dataclasses import dataclass
 
 from fastapi import HTTPException, Request
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
 from web.settings import WebSettings
 
-__all__ = ["RateLimited", "RateLimits", "check_message", "client_address", "limit_start"]
+__all__ = ["RateLimited", "RateLimits", "check_message", "client_address", "limit_start", "storage_url"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -28,12 +32,31 @@ class RateLimited(Exception):
     retry_after: int
 
 
-class RateLimits:
-    """The named budgets of one app; check() counts a hit and raises RateLimited when over."""
+def storage_url(settings: WebSettings, redis_url: str = "") -> str:
+    """Where to count: the explicit setting, else the desk's Redis (shared by its workers), else memory."""
+    return settings.rate_limit_storage or redis_url or "memory://"
 
-    def __init__(self, settings: WebSettings) -> None:
+
+class RateLimits:
+    """The named budgets of one app; check() counts a hit and raises RateLimited when over.
+
+    With shared storage (Redis) every worker counts against one budget. If that storage fails (Redis
+    restarting), this process counts on its own memory until it answers again: the limits hold per
+    worker meanwhile, and a customer's message is never refused or failed because Redis is away.
+    """
+
+    def __init__(self, settings: WebSettings, redis_url: str = "", namespace: str = "") -> None:
         self.enabled = settings.rate_limits_enabled
-        self.limiter = MovingWindowRateLimiter(storage_from_string(settings.rate_limit_storage))
+        url = storage_url(settings, redis_url)
+        options: dict[str, str | bool | float] = {}
+        if url.startswith(("redis://", "rediss://")):
+            # one desk's budgets apart from another's on a shared Redis; fail fast when it is away
+            options.update(key_prefix=f"firstline-limits:{namespace}", wrap_exceptions=True,
+                           socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.storage_url = url
+        self.limiter = MovingWindowRateLimiter(storage_from_string(url, **options))
+        self.local = MovingWindowRateLimiter(storage_from_string("memory://"))
+        self._storage_down_until = 0.0
         self.budgets: dict[str, list[RateLimitItem]] = {
             "login": parse_many(settings.rate_login_per_ip),
             "start": parse_many(settings.rate_start_per_ip),
@@ -41,12 +64,29 @@ class RateLimits:
             "conversation": parse_many(settings.rate_message_per_conversation),
         }
 
+    def close(self) -> None:
+        """Release the shared storage's connections (app shutdown, tests)."""
+        client = getattr(self.limiter.storage, "storage", None)
+        if client is not None and hasattr(client, "close"):
+            client.close()
+
     def check(self, budget: str, key: str) -> None:
         if not self.enabled:
             return
+        limiter = self.limiter if time.monotonic() >= self._storage_down_until else self.local
         for item in self.budgets[budget]:
-            if not self.limiter.hit(item, budget, key):
-                reset, _ = self.limiter.get_window_stats(item, budget, key)
+            try:
+                allowed = limiter.hit(item, budget, key)
+            except StorageError as exc:
+                if limiter is self.local:
+                    raise
+                log.warning("rate-limit storage %s failed (%s); counting in this process for 10 s",
+                            self.storage_url.split("@")[-1], exc)
+                self._storage_down_until = time.monotonic() + 10
+                limiter = self.local
+                allowed = limiter.hit(item, budget, key)
+            if not allowed:
+                reset, _ = limiter.get_window_stats(item, budget, key)
                 raise RateLimited(budget, max(1, math.ceil(reset - time.time())))
 
 

@@ -18,8 +18,9 @@ class WebSettings(BaseSettings):
     # own public URL is always allowed; the console accepts only that (and its own host).
     site_origins: str = ""
     rate_limits_enabled: bool = True
-    # memory:// counts per process; with several workers use the shared Redis (redis://host:6379/2).
-    rate_limit_storage: str = "memory://"
+    # Where budgets are counted: empty means the desk's Redis when REDIS_URL is set (one budget across
+    # every worker, as production mode runs), else this process's memory. memory:// or redis://… force one.
+    rate_limit_storage: str = ""
     # Generous for people, tight for scripts: a person logs in a few times an hour, starts one chat per
     # visit and cannot type a message every two seconds for a minute; an office behind one address
     # shares the per-address budgets.
