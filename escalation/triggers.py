@@ -15,7 +15,11 @@ from escalation.turns import NOT_UNDERSTOOD, CustomerFacts, Decision, Turn
 ASK_FOR_PERSON = re.compile(
     r"\b(real|actual|live) (person|human|agent|people)\b|\b(speak|talk|chat) (to|with) (a |an |some)?"
     r"(one|body|person|human|agent|someone|somebody|manager|operator|representative|staff)\b|"
-    r"\b(human|agent|operator) please\b|^\s*(agent|human|operator|representative)\s*[.!?]*\s*$",
+    r"\b(human|agent|operator) please\b|^\s*(agent|human|operator|representative)\s*[.!?]*\s*$|"
+    # Asking to be passed on, or called back, asks for a person whatever the topic the model reads
+    # ("put me through to someone in billing" parses as billing; issue 13).
+    r"\b(put|transfer|connect|pass) me (through |over |across )?(to|with)\b|\b(call|ring|phone) me back\b|"
+    r"\b(get|need|want|give me) (a |an )?(real |actual |live )?(human|person|agent|operator)\b",
     re.I,
 )
 LEGAL_OR_PUBLIC = re.compile(
@@ -212,6 +216,12 @@ def dissatisfied(history: Sequence[Turn], current: Turn, model: Any, embedder: E
     judged once the bot has replied, so an answerable question is answered first and a person joins
     after it (issue 13)."""
     if model is None or embedder is None or not current.bot_reply_kinds or current.intent in CHITCHAT:
+        return None
+    # The estimate reads the conversation; on the first real question there is none yet, only wording,
+    # which the issue showed does not carry (a calm "I asked for a reset but the email never came", or a
+    # question typed in capitals, read as dissatisfied and, after one miss, handed off). There the
+    # explicit triggers decide, and a miss already offers a person.
+    if not any(t.bot_reply_kinds and t.intent not in CHITCHAT for t in history):
         return None
     from escalation.dissatisfaction import estimate
 

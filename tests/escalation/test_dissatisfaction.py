@@ -123,3 +123,15 @@ def test_trigger_one_dissatisfied_turn_the_bot_answered_waits_for_a_second(train
     assert assess([first], cross, embedder=FakeEmbedder(), dissatisfaction=model).handoff is False
     again = Turn("I ALREADY SAID THAT!!", "outage", 0.9, bot_reply_kinds=("kb_answer",), bot_reply=ANSWER)
     assert assess([first, cross], again, embedder=FakeEmbedder(), dissatisfaction=model).trigger == "negative_sentiment"
+
+
+def test_trigger_needs_a_conversation_not_wording_alone(trained: Any) -> None:
+    model, emb = trained[0], FakeEmbedder()
+    cross = Turn("I ALREADY SAID THAT!!", "outage", 0.9, bot_reply_kinds=("fallback",), bot_reply=FB)
+    hello = Turn("hello", "greet", 0.9, bot_reply_kinds=("greeting",))
+    assert d.estimate([], cross, model, emb).dissatisfied and d.estimate([hello], cross, model, emb).dissatisfied
+    # The first real message (alone, or after a greeting) is read as dissatisfied but does not hand off.
+    assert assess([], cross, embedder=emb, dissatisfaction=model).handoff is False
+    assert assess([hello], cross, embedder=emb, dissatisfaction=model).handoff is False
+    first = Turn("my router", "outage", 0.9, bot_reply_kinds=("fallback",), bot_reply=FB)
+    assert assess([first], cross, embedder=emb, dissatisfaction=model).trigger == "negative_sentiment"
