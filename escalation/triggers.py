@@ -211,11 +211,27 @@ def customer_rule(current: Turn, customer: CustomerFacts, s: EscalationSettings)
     return None
 
 
+EMPHATIC_PUNCTUATION = re.compile(r"!!|\?!|!\?|\?\?")
+SHOUTED_WORD = re.compile(r"\b[A-Z]{5,}\b")  # five letters or more: not an acronym such as HDMI or WIFI
+
+
+def emphatic(text: str) -> bool:
+    """The customer raises their voice: the message in capitals, a word shouted in it, or "!!", "?!", "??"."""
+    letters = [ch for ch in text if ch.isalpha()]
+    shouted = len(letters) >= 6 and sum(ch.isupper() for ch in letters) / len(letters) >= 0.6
+    return shouted or bool(SHOUTED_WORD.search(text) or EMPHATIC_PUNCTUATION.search(text))
+
+
 def dissatisfied(history: Sequence[Turn], current: Turn, model: Any, embedder: Embedder | None) -> Decision | None:
     """The learned estimate says the customer is dissatisfied, after a miss or for a second turn in a row;
     judged once the bot has replied, so an answerable question is answered first and a person joins
     after it (issue 13)."""
-    if model is None or embedder is None or not current.bot_reply_kinds or current.intent in CHITCHAT:
+    if model is None or embedder is None or not current.bot_reply_kinds:
+        return None
+    # Small talk ("ok", "thanks", "are you a bot?") says nothing about the conversation, but said in
+    # capitals or with "!!" it is not small talk: "done that ALREADY", "ARE YOU EVEN LISTENING" read as
+    # affirm and bot_challenge and were skipped (issue 13).
+    if current.intent in CHITCHAT and not emphatic(current.text):
         return None
     # The estimate reads the conversation; on the first real question there is none yet, only wording,
     # which the issue showed does not carry (a calm "I asked for a reset but the email never came", or a
