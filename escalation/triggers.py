@@ -215,11 +215,22 @@ EMPHATIC_PUNCTUATION = re.compile(r"!!|\?!|!\?|\?\?")
 SHOUTED_WORD = re.compile(r"\b[A-Z]{5,}\b")  # five letters or more: not an acronym such as HDMI or WIFI
 
 
-def emphatic(text: str) -> bool:
-    """The customer raises their voice: the message in capitals, a word shouted in it, or "!!", "?!", "??"."""
+def shouted(text: str, min_letters: int = 6) -> bool:
+    """The message is in capitals (min_letters letters or more, at least 60 % of them upper case)."""
     letters = [ch for ch in text if ch.isalpha()]
-    shouted = len(letters) >= 6 and sum(ch.isupper() for ch in letters) / len(letters) >= 0.6
-    return shouted or bool(SHOUTED_WORD.search(text) or EMPHATIC_PUNCTUATION.search(text))
+    return len(letters) >= min_letters and sum(ch.isupper() for ch in letters) / len(letters) >= 0.6
+
+
+def emphatic(text: str, earlier: Sequence[str] = ()) -> bool:
+    """The customer raises their voice: "!!", "?!" or "??", or capitals (the message, or a word in it)
+    unless every earlier message was in capitals too, which is then how they write ("HELLO", "HOW MUCH
+    IS THE FASTEST PLAN", "THANKS" is calm)."""
+    if EMPHATIC_PUNCTUATION.search(text):
+        return True
+    written = [t for t in earlier if sum(ch.isalpha() for ch in t) >= 4]  # "ok" says nothing of how
+    if written and all(shouted(t, 4) for t in written):
+        return False
+    return shouted(text) or bool(SHOUTED_WORD.search(text))
 
 
 def dissatisfied(history: Sequence[Turn], current: Turn, model: Any, embedder: Embedder | None) -> Decision | None:
@@ -231,7 +242,7 @@ def dissatisfied(history: Sequence[Turn], current: Turn, model: Any, embedder: E
     # Small talk ("ok", "thanks", "are you a bot?") says nothing about the conversation, but said in
     # capitals or with "!!" it is not small talk: "done that ALREADY", "ARE YOU EVEN LISTENING" read as
     # affirm and bot_challenge and were skipped (issue 13).
-    if current.intent in CHITCHAT and not emphatic(current.text):
+    if current.intent in CHITCHAT and not emphatic(current.text, [t.text for t in history]):
         return None
     # The estimate reads the conversation; on the first real question there is none yet, only wording,
     # which the issue showed does not carry (a calm "I asked for a reset but the email never came", or a

@@ -153,6 +153,14 @@ def test_emphatic_is_capitals_a_shouted_word_or_emphatic_punctuation(text: str, 
     assert emphatic(text) is loud
 
 
+def test_emphatic_capitals_are_measured_against_how_the_customer_writes() -> None:
+    from escalation.triggers import emphatic
+
+    assert emphatic("ARE YOU EVEN LISTENING", ["my router light is red", "done that ALREADY"]) is True
+    assert emphatic("THANKS", ["HELLO", "HOW MUCH IS THE FASTEST PLAN"]) is False  # writes in capitals
+    assert emphatic("THANKS!!", ["HELLO", "HOW MUCH IS THE FASTEST PLAN"]) is True
+
+
 def test_trigger_judges_shouted_small_talk_and_skips_calm_small_talk(trained: Any) -> None:
     model, emb = trained[0], FakeEmbedder()
     first = Turn("my router", "outage", 0.9, bot_reply_kinds=("fallback",), bot_reply=FB)
