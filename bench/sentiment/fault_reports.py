@@ -48,7 +48,8 @@ def main() -> dict[str, Any]:
     analyzers = {"vader_lexicon": VaderSentiment(support_lexicon=False), "support_lexicon": VaderSentiment()}
     result: dict[str, Any] = {"machine": machine()}
     print(f"fault reports (data/sentiment/fault_reports.yml); machine: {result['machine']}")
-    print(f"  {'split':9} {'analyser':16} {'calm: rule fires':>17} {'negative':>9} {'upset: rule fires':>18} {'negative':>9}")
+    print(f"  {'split':9} {'analyser':16} {'calm: rule fires':>17} {'negative':>9} "
+          f"{'upset: rule fires':>18} {'negative':>9}")
     for split in ("dev", "held_out"):
         result[split] = {}
         for name, analyzer in analyzers.items():

@@ -11,7 +11,6 @@ written for this) and reported on its `held_out` half: `python -m bench.sentimen
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import MutableMapping
 
 # Words that name a fault, an outage or an account or payment state. They keep a quarter of VADER's
@@ -43,8 +42,3 @@ def adapt(lexicon: MutableMapping[str, float]) -> None:
             lexicon[word] = round(lexicon[word] * FAULT_SCALE, 3)
     lexicon.update(MOOD_WORDS)
 
-
-def version() -> str:
-    """A short fingerprint of the adjustment, so models that take sentiment as input retrain when it changes."""
-    text = f"{FAULT_SCALE};" + ",".join(sorted(FAULT_WORDS)) + ";" + ",".join(f"{w}={v}" for w, v in sorted(MOOD_WORDS.items()))
-    return hashlib.sha256(text.encode()).hexdigest()[:8]
