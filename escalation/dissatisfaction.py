@@ -269,10 +269,28 @@ def train(ctx: np.ndarray, emb: np.ndarray, y: np.ndarray, groups: np.ndarray, f
     return model
 
 
-def data_hash(path: Path, embedder_name: str) -> str:
+# Sentiment is an input: a change to the analyser (its lexicon, its signals) must retrain the model, so
+# the model's fingerprint includes what the parse says about these messages (issue 13).
+SENTIMENT_PROBES = (
+    "my wifi is dead and the router is broken", "the payment failed with an error", "this is a joke, useless",
+    "I'm fed up, third time I've asked!!", "WHY IS NOTHING WORKING", "thanks, that sorted it",
+)
+
+
+def sentiment_fingerprint(parse: Callable[[str], dict[str, Any]]) -> str:
+    """Return what the parse's sentiment says about fixed probe messages, as a string to hash."""
+    out = []
+    for text in SENTIMENT_PROBES:
+        s = parse(text).get("sentiment") or {}
+        out.append(f"{float(s.get('compound') or 0.0):.4f}/{float(s.get('frustration') or 0.0):.4f}")
+    return ",".join(out)
+
+
+def data_hash(path: Path, embedder_name: str, sentiment: str = "") -> str:
     h = hashlib.sha256(path.read_bytes())
     h.update(embedder_name.encode())
     h.update(",".join(FEATURES).encode())
+    h.update(sentiment.encode())
     return h.hexdigest()[:16]
 
 
@@ -285,7 +303,7 @@ def load_or_train(data: Path, model_dir: Path, parse: Callable[[str], dict[str, 
     import joblib
 
     say = progress or (lambda _m: None)
-    path = model_dir / f"dissatisfaction-{data_hash(data, embedder.name)}.joblib"
+    path = model_dir / f"dissatisfaction-{data_hash(data, embedder.name, sentiment_fingerprint(parse))}.joblib"
     with _lock:
         if path.exists():
             try:

@@ -15,7 +15,11 @@ from escalation.turns import NOT_UNDERSTOOD, CustomerFacts, Decision, Turn
 ASK_FOR_PERSON = re.compile(
     r"\b(real|actual|live) (person|human|agent|people)\b|\b(speak|talk|chat) (to|with) (a |an |some)?"
     r"(one|body|person|human|agent|someone|somebody|manager|operator|representative|staff)\b|"
-    r"\b(human|agent|operator) please\b|^\s*(agent|human|operator|representative)\s*[.!?]*\s*$",
+    r"\b(human|agent|operator) please\b|^\s*(agent|human|operator|representative)\s*[.!?]*\s*$|"
+    # Asking to be passed on, or called back, asks for a person whatever the topic the model reads
+    # ("put me through to someone in billing" parses as billing; issue 13).
+    r"\b(put|transfer|connect|pass) me (through |over |across )?(to|with)\b|\b(call|ring|phone) me back\b|"
+    r"\b(get|need|want|give me) (a |an )?(real |actual |live )?(human|person|agent|operator)\b",
     re.I,
 )
 LEGAL_OR_PUBLIC = re.compile(
@@ -207,11 +211,44 @@ def customer_rule(current: Turn, customer: CustomerFacts, s: EscalationSettings)
     return None
 
 
+EMPHATIC_PUNCTUATION = re.compile(r"!!|\?!|!\?|\?\?")
+SHOUTED_WORD = re.compile(r"\b[A-Z]{5,}\b")  # five letters or more: not an acronym such as HDMI or WIFI
+
+
+def shouted(text: str, min_letters: int = 6) -> bool:
+    """The message is in capitals (min_letters letters or more, at least 60 % of them upper case)."""
+    letters = [ch for ch in text if ch.isalpha()]
+    return len(letters) >= min_letters and sum(ch.isupper() for ch in letters) / len(letters) >= 0.6
+
+
+def emphatic(text: str, earlier: Sequence[str] = ()) -> bool:
+    """The customer raises their voice: "!!", "?!" or "??", or capitals (the message, or a word in it)
+    unless every earlier message was in capitals too, which is then how they write ("HELLO", "HOW MUCH
+    IS THE FASTEST PLAN", "THANKS" is calm)."""
+    if EMPHATIC_PUNCTUATION.search(text):
+        return True
+    written = [t for t in earlier if sum(ch.isalpha() for ch in t) >= 4]  # "ok" says nothing of how
+    if written and all(shouted(t, 4) for t in written):
+        return False
+    return shouted(text) or bool(SHOUTED_WORD.search(text))
+
+
 def dissatisfied(history: Sequence[Turn], current: Turn, model: Any, embedder: Embedder | None) -> Decision | None:
     """The learned estimate says the customer is dissatisfied, after a miss or for a second turn in a row;
     judged once the bot has replied, so an answerable question is answered first and a person joins
     after it (issue 13)."""
-    if model is None or embedder is None or not current.bot_reply_kinds or current.intent in CHITCHAT:
+    if model is None or embedder is None or not current.bot_reply_kinds:
+        return None
+    # Small talk ("ok", "thanks", "are you a bot?") says nothing about the conversation, but said in
+    # capitals or with "!!" it is not small talk: "done that ALREADY", "ARE YOU EVEN LISTENING" read as
+    # affirm and bot_challenge and were skipped (issue 13).
+    if current.intent in CHITCHAT and not emphatic(current.text, [t.text for t in history]):
+        return None
+    # The estimate reads the conversation; on the first real question there is none yet, only wording,
+    # which the issue showed does not carry (a calm "I asked for a reset but the email never came", or a
+    # question typed in capitals, read as dissatisfied and, after one miss, handed off). There the
+    # explicit triggers decide, and a miss already offers a person.
+    if not any(t.bot_reply_kinds and t.intent not in CHITCHAT for t in history):
         return None
     from escalation.dissatisfaction import estimate
 

@@ -19,6 +19,10 @@ from crm import Handoff, Message, Sender
 
 KEY_IDS = 50
 NO_ANSWER_KINDS = {"no_answer": "no answer", "fallback": "not understood", "clarify": "unclear"}
+# The NLU's label for a message outside what the bot covers. Rasa answers it with action_out_of_scope:
+# a knowledge-base answer (kind kb_answer) when there is a confident one, else the domain's plain
+# "not something I can help with" (no kind): a question nobody answered, which admins must see too.
+OUT_OF_SCOPE_INTENT = "out_of_scope"
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,8 @@ class FailedQuestion:
     message_id: int
     conversation_id: str
     text: str
-    reason: str  # "no answer" | "not understood" | "unclear" | "low confidence" | "didn't help" | "handoff"
+    # "no answer" | "not understood" | "unclear" | "out of scope" | "low confidence" | "didn't help" | "handoff"
+    reason: str
     at: datetime
 
 
@@ -74,6 +79,8 @@ def failed_questions(
         reason = None
         if kind in NO_ANSWER_KINDS:
             reason = NO_ANSWER_KINDS[kind]
+        elif kind is None and question.intent == OUT_OF_SCOPE_INTENT:
+            reason = "out of scope"  # declined in plain words; a knowledge-base answer would carry its kind
         elif kind == "kb_answer":
             if (m.meta or {}).get("helpful") is False:
                 reason = "didn't help"

@@ -19,6 +19,7 @@ OUT = ROOT / "bench" / "results" / "escalation-dissatisfaction-test.json"
 
 def main() -> int:
     from bot.nlu import NLUService
+    from bot.nlu.sentiment import VaderSentiment
     from bot.replay import cmd_evaluate, scores
     from core.embedding import get_embedder
     from core.settings import get_settings
@@ -37,11 +38,13 @@ def main() -> int:
     nlu = NLUService.load_or_train(NLU_DATA, model_dir / "nlu", embedder=get_embedder())
     turns = [t for d in test for t in d["turns"] if t["role"] == "user" and t.get("label") in (0, 1)]
     sent = [nlu.parse(t["text"])["sentiment"] for t in turns]
+    plain = VaderSentiment(support_lexicon=False)  # the anchor is VADER as published
+    vader = [plain.analyze(t["text"])["vader"] for t in turns]
     y = [int(t["label"]) for t in turns]
     result = json.loads(OUT.read_text())
     result["anchors"] = {
         "rule_trigger": scores(y, [int(s["compound"] <= -0.6 or s["frustration"] >= 0.75) for s in sent]),
-        "vader": scores(y, [int(s["vader"] <= -0.05) for s in sent]),
+        "vader": scores(y, [int(v <= -0.05) for v in vader]),
     }
     OUT.write_text(json.dumps(result, indent=2))
     for name, m in result["anchors"].items():

@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from bench.sentiment import fault_reports
 from bot.nlu.sentiment import VaderSentiment
 from core.machine import machine
 from escalation.settings import EscalationSettings
@@ -41,7 +42,8 @@ def measure(path: Path) -> dict[str, Any]:
     s = EscalationSettings()
     analyzer = VaderSentiment()
     results = [analyzer.analyze(t) for t in texts]
-    vader_only = [r["vader"] <= s.negative_sentiment for r in results]
+    plain = VaderSentiment(support_lexicon=False)  # VADER's own lexicon, as published
+    vader_only = [plain.analyze(t)["vader"] <= s.negative_sentiment for t in texts]
     with_signals = [r["compound"] <= s.negative_sentiment or r["frustration"] >= s.frustration for r in results]
     return {
         "n_frustrated": len(data["frustrated"]), "n_calm": len(data["calm"]),
@@ -62,6 +64,8 @@ def main() -> None:
             print(f"  {name:20} {json.dumps(r[name])}")
         print(f"  missed: {r['missed']}")
         print(f"  false alarms: {r['false_alarms']}")
+    print()
+    fault_reports.main()
 
 
 if __name__ == "__main__":

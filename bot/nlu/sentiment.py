@@ -6,6 +6,8 @@ import re
 import threading
 from typing import Any, Protocol
 
+from bot.nlu.support_lexicon import adapt
+
 SIGNALS: dict[str, re.Pattern[str]] = {
     "repeat_complaint": re.compile(
         r"\b(third|fourth|fifth|\d+(st|nd|rd|th)) time\b|\bstill (not|no|isn|hasn|doesn|broken|waiting)|"
@@ -52,18 +54,23 @@ def _all_caps(text: str) -> bool:
 
 
 class VaderSentiment:
-    """VADER compound score, with support-chat frustration signals on top."""
+    """VADER compound score (its lexicon adjusted for support chat), with frustration signals on top."""
 
-    def __init__(self) -> None:
+    def __init__(self, support_lexicon: bool = True) -> None:
         self._lock = threading.Lock()
         self._vader: Any = None
+        self.support_lexicon = support_lexicon
 
     def _analyzer(self) -> Any:
         with self._lock:
             if self._vader is None:
                 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-                self._vader = SentimentIntensityAnalyzer()
+                vader = SentimentIntensityAnalyzer()
+                if self.support_lexicon:
+                    # Fault words ("dead", "broken", "failed") describe the fault, not the mood (issue 13).
+                    adapt(vader.lexicon)
+                self._vader = vader
             return self._vader
 
     def analyze(self, text: str) -> dict[str, Any]:
@@ -92,9 +99,11 @@ class NoSentiment:
 
 
 def get_sentiment(name: str) -> SentimentAnalyzer:
-    """Return the sentiment analyser named by the settings ("vader" or "none")."""
+    """Return the sentiment analyser named by the settings ("vader", "vader_plain" or "none")."""
     if name == "vader":
         return VaderSentiment()
+    if name == "vader_plain":  # VADER's own lexicon, fault words scored as mood
+        return VaderSentiment(support_lexicon=False)
     if name == "none":
         return NoSentiment()
-    raise ValueError(f"unknown sentiment analyser {name!r} (use 'vader' or 'none')")
+    raise ValueError(f"unknown sentiment analyser {name!r} (use 'vader', 'vader_plain' or 'none')")

@@ -76,3 +76,26 @@ def test_two_misunderstandings_in_a_row_still_reach_a_person(product: Product) -
         cid, auth = start(client)
         assert say(client, cid, auth, "asdf qwerty zxcv")["status"] == "pending"
         assert say(client, cid, auth, "zxcv bnm asdf")["status"] in ("queued", "open")
+
+
+def test_a_calm_fault_report_is_answered_not_handed_off_for_its_wording(product: Product) -> None:
+    with httpx.Client(base_url=product.base, timeout=30) as client:
+        cid, auth = start(client)
+        # VADER's own lexicon scored "dead" -0.65 and this was handed off at the first message.
+        first = say(client, cid, auth, "wifi dead upstairs")
+        assert first["status"] == "pending" and bot(first)
+
+
+def test_shouted_small_talk_after_the_bot_misses_the_point_reaches_a_person(product: Product) -> None:
+    with httpx.Client(base_url=product.base, timeout=30) as client:
+        cid, auth = start(client)
+        assert say(client, cid, auth, "my router light is red")["status"] == "pending"
+        say(client, cid, auth, "done that ALREADY")
+        last = say(client, cid, auth, "ARE YOU EVEN LISTENING")
+        assert last["status"] in ("queued", "open")
+    db = Database(product.db_url())
+    with db.session() as s:
+        reason = store.get_conversation(s, cid).handoff_reason or ""
+    # Both turns read as small talk (affirm, bot_challenge), which the estimate used to skip.
+    assert reason.startswith("Customer seems dissatisfied (") and reason.endswith(("'ARE YOU EVEN LISTENING'",
+                                                                                   "'done that ALREADY'"))

@@ -123,3 +123,64 @@ def test_trigger_one_dissatisfied_turn_the_bot_answered_waits_for_a_second(train
     assert assess([first], cross, embedder=FakeEmbedder(), dissatisfaction=model).handoff is False
     again = Turn("I ALREADY SAID THAT!!", "outage", 0.9, bot_reply_kinds=("kb_answer",), bot_reply=ANSWER)
     assert assess([first, cross], again, embedder=FakeEmbedder(), dissatisfaction=model).trigger == "negative_sentiment"
+
+
+def test_trigger_needs_a_conversation_not_wording_alone(trained: Any) -> None:
+    model, emb = trained[0], FakeEmbedder()
+    cross = Turn("I ALREADY SAID THAT!!", "outage", 0.9, bot_reply_kinds=("fallback",), bot_reply=FB)
+    hello = Turn("hello", "greet", 0.9, bot_reply_kinds=("greeting",))
+    assert d.estimate([], cross, model, emb).dissatisfied and d.estimate([hello], cross, model, emb).dissatisfied
+    # The first real message (alone, or after a greeting) is read as dissatisfied but does not hand off.
+    assert assess([], cross, embedder=emb, dissatisfaction=model).handoff is False
+    assert assess([hello], cross, embedder=emb, dissatisfaction=model).handoff is False
+    first = Turn("my router", "outage", 0.9, bot_reply_kinds=("fallback",), bot_reply=FB)
+    assert assess([first], cross, embedder=emb, dissatisfaction=model).trigger == "negative_sentiment"
+
+
+@pytest.mark.parametrize(("text", "loud"), [
+    ("done that ALREADY", True),
+    ("ARE YOU EVEN LISTENING", True),
+    ("ok!!", True),
+    ("really?!", True),
+    ("ok thanks", False),
+    ("yes I did", False),
+    ("is this a bot? it's on HDMI 2", False),  # an acronym is not shouting
+    ("OK", False),  # too short to call shouting
+])
+def test_emphatic_is_capitals_a_shouted_word_or_emphatic_punctuation(text: str, loud: bool) -> None:
+    from escalation.triggers import emphatic
+
+    assert emphatic(text) is loud
+
+
+def test_emphatic_capitals_are_measured_against_how_the_customer_writes() -> None:
+    from escalation.triggers import emphatic
+
+    assert emphatic("ARE YOU EVEN LISTENING", ["my router light is red", "done that ALREADY"]) is True
+    assert emphatic("THANKS", ["HELLO", "HOW MUCH IS THE FASTEST PLAN"]) is False  # writes in capitals
+    assert emphatic("THANKS!!", ["HELLO", "HOW MUCH IS THE FASTEST PLAN"]) is True
+
+
+def test_trigger_judges_shouted_small_talk_and_skips_calm_small_talk(trained: Any) -> None:
+    model, emb = trained[0], FakeEmbedder()
+    first = Turn("my router", "outage", 0.9, bot_reply_kinds=("fallback",), bot_reply=FB)
+    shouted = Turn("I ALREADY SAID THAT!!", "affirm", 0.9, bot_reply_kinds=("fallback",), bot_reply=FB)
+    calm = Turn("no, that's not what I asked", "affirm", 0.9, bot_reply_kinds=("fallback",), bot_reply=FB)
+    assert d.estimate([first], shouted, model, emb).dissatisfied and d.estimate([first], calm, model, emb).dissatisfied
+    # The model reads both as dissatisfied; only the shouted one counts, as small talk said calmly is skipped.
+    assert assess([first], shouted, embedder=emb, dissatisfaction=model).trigger == "negative_sentiment"
+    assert assess([first], calm, embedder=emb, dissatisfaction=model).trigger != "negative_sentiment"
+
+
+def test_load_or_train_retrains_when_the_parse_sentiment_changes(tmp_path: Path) -> None:
+    data = tmp_path / "dialogues.jsonl"
+    data.write_text("\n".join(json.dumps(x) for x in dialogues(6)))
+    said: list[str] = []
+
+    def harsher(text: str) -> dict[str, Any]:
+        return {"sentiment": {"compound": -0.9 if "dead" in text else 0.0, "frustration": 0.0}}
+
+    d.load_or_train(data, tmp_path / "m", parse, FakeEmbedder(), said.append)
+    d.load_or_train(data, tmp_path / "m", harsher, FakeEmbedder(), said.append)
+    assert [m.split(" (")[0] for m in said] == ["dissatisfaction model trained on 24 turns"] * 2
+    assert len(list((tmp_path / "m").glob("dissatisfaction-*.joblib"))) == 2

@@ -46,6 +46,33 @@ def test_asked_for_human_when_the_words_name_a_person(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
+        "can you transfer me to the team that does refunds",
+        "connect me with your tech support",
+        "pls ring me back this afternoon about the outage",
+        "I need a human to look at my bill",
+    ],
+)
+def test_asked_for_human_when_asked_to_be_passed_on_whatever_the_intent(text: str) -> None:
+    d = t.asked_for_human(turn(text, "billing_question", 0.7), S)
+    assert d is not None and d.trigger == "asked_for_human"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "you can call me on 07700 900123",
+        "how do I connect my phone to the wifi",
+        "I want a faster plan",
+        "which cable do I need to connect the box to the TV",
+    ],
+)
+def test_asked_for_human_not_for_numbers_or_connecting_devices(text: str) -> None:
+    assert t.asked_for_human(turn(text, "billing_question", 0.7), S) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
         "can I get social media apps on the TV box?",
         "I have an issue with my bill",
         "is the courtesy call free?",

@@ -35,6 +35,22 @@ def test_failed_questions_finds_each_kind_of_failure(db: Database) -> None:
     ]
 
 
+def test_failed_questions_includes_out_of_scope_declines_only(db: Database) -> None:
+    declined = "Sorry, that's not something I can help with."
+    with db.session() as s:
+        conv = factories.conversation(s)
+
+        def turn(text: str, intent: str, meta: dict) -> None:
+            store.add_message(s, conv, Sender.CUSTOMER, text, parse={"intent": {"name": intent, "confidence": 0.9}})
+            store.add_message(s, conv, Sender.BOT, declined if intent == "out_of_scope" else "…", meta=meta)
+
+        turn("do you sell mobile phones", "out_of_scope", {})  # declined in plain words
+        turn("ORANGE LIGHT. WHAT DOES IT MEAN", "out_of_scope", {"kind": "kb_answer", "score": 0.9})  # answered
+        turn("hello there", "greet", {})  # a plain reply to an in-scope message is no gap
+    with db.session() as s:
+        assert [(f.text, f.reason) for f in failed_questions(s)] == [("do you sell mobile phones", "out of scope")]
+
+
 def test_cluster_questions_groups_paraphrases_and_counts() -> None:
     texts = ["can I pay with bitcoin", "can I pay with bitcoin please", "pay with bitcoin",
              "router light blinking orange", "router light is orange blinking"]

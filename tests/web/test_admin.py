@@ -195,6 +195,17 @@ def test_gaps_report_clusters_failures_and_turns_them_into_work(
     assert admin.post("/admin/gaps/draft", data={"key": "999999"}).status_code == 404
 
 
+def test_gaps_report_shows_out_of_scope_declines_masked(admin: TestClient, db: Database) -> None:
+    with db.session() as s:
+        conv = factories.conversation(s)
+        store.add_message(s, conv, Sender.CUSTOMER, "do you sell phone cases? reply to ana.b@example.com",
+                          parse={"intent": {"name": "out_of_scope", "confidence": 0.8}})
+        store.add_message(s, conv, Sender.BOT, "Sorry, that's not something I can help with.")
+    page = admin.get("/admin/gaps").text
+    assert "do you sell phone cases? reply to [email]" in page and "out of scope: 1" in page
+    assert "ana.b@example.com" not in page
+
+
 def test_gap_actions_act_on_the_cluster_shown_even_when_the_report_changed(admin: TestClient, db: Database) -> None:
     _failures(db, "router light blinking orange")
     key = _keys(admin.get("/admin/gaps").text)[0]
