@@ -114,6 +114,9 @@ def build_runtime(
     from web.surge import install as install_issue11
 
     install_issue11(rt)  # surge watch, surge notice, public channel replies
+    from privacy.memory import worker_memory
+
+    worker_memory(rt)  # every worker drops an erased customer's words from its caches (customer.erased)
     return rt
 
 
