@@ -268,3 +268,37 @@ def test_production_app_worker_killed_websocket_client_reconnects_and_misses_not
         assert time.monotonic() < deadline, now
         time.sleep(1)
     assert prod.pid("app") == master
+
+
+def admin(base: str, prod: Product) -> httpx.Client:
+    """The admin, logged in on one app process (the Secure cookie sent by hand, as in staff())."""
+    c = httpx.Client(base_url=base, timeout=30)
+    r = c.post("/login", data={"username": "admin", "password": prod.credentials()["admin"]})
+    assert r.status_code in (200, 303), r.text
+    c.headers["Cookie"] = f"firstline_session={r.cookies.get('firstline_session') or c.cookies['firstline_session']}"
+    c.headers["X-CSRF-Token"] = c.get("/api/console/me").json()["csrf_token"]
+    return c
+
+
+def test_production_erasure_through_worker_a_empties_worker_bs_caches(prod: Product, worker_b: str) -> None:
+    tag = uuid.uuid4().hex[:8]
+    said = [f"my internet drops every evening, ref {tag}", f"how do I reset my router? ref {tag}"]
+    with httpx.Client(base_url=worker_b, timeout=30) as customer, admin(prod.base, prod) as on_a, \
+            admin(worker_b, prod) as on_b:
+        r = customer.post("/api/conversations", json={"customer": {"name": f"Erin Wipe{tag}"}})
+        cid, auth = r.json()["conversation_id"], {"X-Conversation-Token": r.json()["token"]}
+        for line in said:  # worker B parses them and weighs the turn: its caches hold the words
+            assert customer.post(f"/api/conversations/{cid}/messages", json={"text": line},
+                                 headers=auth).status_code == 201
+        held = on_b.post("/api/admin/customers/memory", json={"texts": said}).json()["caches"]
+        assert held["nlu_parses"] == 2, held
+        page = on_a.get(f"/admin/customers?q={tag}").text
+        customer_id = page.split("/api/admin/customers/")[1].split("/export")[0]
+
+        assert on_a.post(f"/api/admin/customers/{customer_id}/erase").status_code == 200
+
+        deadline = time.monotonic() + 10  # customer.erased crosses Redis to worker B
+        while (held := on_b.post("/api/admin/customers/memory", json={"texts": said}).json()["caches"]) != \
+                dict.fromkeys(held, 0):
+            assert time.monotonic() < deadline, held
+            time.sleep(0.2)
