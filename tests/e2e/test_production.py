@@ -1,8 +1,7 @@
 """Production mode for real: uvicorn workers + two Rasa servers on PostgreSQL (own database) and Redis.
 
-With several workers behind one port a test cannot choose which worker serves a connection, so
-"worker B" here is a second app process on its own port, started with the same settings (same
-database, Redis, Rasa servers): the honest way to force a reply to cross workers.
+"Worker B" is a second app process on its own port (tests/e2e/workers.py): the honest way to force a
+reply to cross workers.
 """
 
 from __future__ import annotations
@@ -10,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 import zlib
@@ -22,11 +19,11 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from core.settings import ROOT
 from firstline import launch
 from tests.conftest import PG_URL, REDIS_URL, _pg_admin, _pg_url
 from tests.e2e.conftest import Product
-from tests.e2e.staff import PASSWORD, ensure_agent
+from tests.e2e.staff import ensure_agent
+from tests.e2e.workers import second_worker, staff
 
 pytestmark = pytest.mark.e2e
 
@@ -55,45 +52,8 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
 @pytest.fixture(scope="module")
 def worker_b(prod: Product) -> Iterator[str]:
     """A second app process on its own port, sharing the production product's database, Redis and Rasa."""
-    port = launch.free_port()
-    rasa_urls = f"{prod.rasa},http://127.0.0.1:{int(prod.rasa.rsplit(':', 1)[1]) + 1}"
-    env = dict(prod.env, FIRSTLINE_MODE="production", FIRSTLINE_RASA_URL=rasa_urls)
-    log = (prod.data_dir / "logs" / "worker-b.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "web.main:create", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            assert proc.poll() is None, (prod.data_dir / "logs" / "worker-b.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "worker B did not start"
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+    with second_worker(prod) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
-
-
-def staff(base: str, username: str) -> httpx.Client:
-    """A logged-in agent. Production cookies are Secure (TLS in front), so over loopback HTTP the
-    session cookie is sent by hand, as the TLS proxy's browser would."""
-    c = httpx.Client(base_url=base, timeout=30)
-    r = c.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code in (200, 303), r.text
-    cookie = r.cookies.get("firstline_session") or c.cookies.get("firstline_session")
-    assert cookie, r.headers
-    assert "secure" in r.headers["set-cookie"].lower()
-    c.headers["Cookie"] = f"firstline_session={cookie}"
-    c.headers["X-CSRF-Token"] = c.get("/api/console/me").json()["csrf_token"]  # as console.js sends it
-    assert c.put("/api/console/me/status", json={"status": "online"}).status_code == 200
-    return c
 
 
 def test_production_health_says_postgres_and_redis(prod: Product) -> None:
