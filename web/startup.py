@@ -96,7 +96,8 @@ def build_runtime(
         say("opening the knowledge base index")
         kb = KnowledgeBase.open(db, embedder=embedder)
     if dialogue is None:
-        dialogue = make_dialogue(settings.rasa_url, settings.rasa_timeout_seconds)  # several: production mode
+        dialogue = make_dialogue(settings.rasa_url, settings.rasa_timeout_seconds,  # several: production mode
+                                 max_in_flight=settings.rasa_max_in_flight, patience=settings.rasa_patience_seconds)
     # across workers through Redis in production mode; one channel per database, so two desks can share a Redis
     bus = make_bus(settings.redis_url, channel_key=settings.database_url)
     rt = Runtime(settings=settings, db=db, bus=bus, nlu=nlu, dialogue=dialogue, kb=kb, embedder=embedder)
