@@ -13,6 +13,7 @@ import time
 import uuid
 import zlib
 from collections.abc import Iterator
+from contextlib import closing
 
 import httpx
 import pytest
@@ -243,8 +244,8 @@ def admin(base: str, prod: Product) -> httpx.Client:
 def test_production_erasure_through_worker_a_empties_worker_bs_caches(prod: Product, worker_b: str) -> None:
     tag = uuid.uuid4().hex[:8]
     said = [f"my internet drops every evening, ref {tag}", f"how do I reset my router? ref {tag}"]
-    with httpx.Client(base_url=worker_b, timeout=30) as customer, admin(prod.base, prod) as on_a, \
-            admin(worker_b, prod) as on_b:
+    with httpx.Client(base_url=worker_b, timeout=30) as customer, closing(admin(prod.base, prod)) as on_a, \
+            closing(admin(worker_b, prod)) as on_b:
         r = customer.post("/api/conversations", json={"customer": {"name": f"Erin Wipe{tag}"}})
         cid, auth = r.json()["conversation_id"], {"X-Conversation-Token": r.json()["token"]}
         for line in said:  # worker B parses them and weighs the turn: its caches hold the words
