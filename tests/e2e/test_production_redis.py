@@ -23,6 +23,7 @@ import httpx
 import pytest
 from websockets.sync.client import ClientConnection, connect
 
+from bot.loop import DIALOGUE_DOWN_TEXT
 from firstline import launch
 from tests.conftest import PG_URL, _pg_admin, _pg_url
 from tests.e2e.conftest import Product
@@ -196,6 +197,12 @@ def test_production_redis_gone_for_10s_replies_reach_the_customer_by_polling_the
                           POLL_SECONDS * 3, "reply by polling")
         seen_by_agent = agent.get(f"/api/console/conversations/{cid}").json()["messages"]  # the console polls
         assert [m["text"] for m in seen_by_agent].count("ok thanks, I'll wait") == 1
+        # A bot turn meanwhile: Rasa cannot take the conversation's lock (its lock store is this Redis),
+        # so the customer is told honestly and handed to a person, as when Rasa is down.
+        r = customer.post("/api/conversations", json={})
+        cid3, auth3 = r.json()["conversation_id"], {"X-Conversation-Token": r.json()["token"]}
+        r = customer.post(f"/api/conversations/{cid3}/messages", json={"text": "hi there"}, headers=auth3).json()
+        assert DIALOGUE_DOWN_TEXT in [m["text"] for m in r["messages"]] and r["status"] == "queued", r
         widget.pump(max(0.0, 10 - (time.monotonic() - killed)))  # Redis stays gone for 10 s
         assert redis_server.proc is None and widget.status == ["live.degraded"]
 
