@@ -1,8 +1,8 @@
 """Redis gone for 10 s under the real production product: live events degrade to polling, nothing is
 lost or doubled, and they resume by themselves when Redis is back.
 
-The test starts its own redis-server on a free port (never the machine's), and a small product on it:
-one uvicorn worker (A) and one Rasa server, on a PostgreSQL database of its own, plus worker B
+The test kills its own redis-server (tests/production_redis.py: a small product on it, one uvicorn
+worker A and one Rasa server, on a PostgreSQL database of its own), and adds worker B
 (tests/e2e/workers.py) through which the agent works, so every reply must cross workers. The
 customer's side is a model of widget.js: it renders each message id once, polls
 `GET ?after=<last id>` every 3 s after `live.degraded` (or a dropped socket), and stops and re-reads
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,44 +22,15 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from bot.loop import DIALOGUE_DOWN_TEXT
-from firstline import launch
-from tests.conftest import PG_URL, _pg_admin, _pg_url
 from tests.e2e.conftest import Product
 from tests.e2e.staff import all_offline, ensure_agent
 from tests.e2e.workers import second_worker, staff
+from tests.production_redis import live_events
 from tests.servers import RedisServer
 
 pytestmark = pytest.mark.e2e
 
-SECRET = "production-redis-e2e-secret-0123456789"
 POLL_SECONDS = 3.0  # widget.js: setInterval(refresh, 3000)
-
-
-@pytest.fixture(scope="module")
-def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path_factory.mktemp("redis"))
-    server.start()
-    yield server
-    server.kill()
-
-
-@pytest.fixture(scope="module")
-def small_prod(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) -> Iterator[Product]:
-    if not PG_URL:
-        pytest.skip("production mode needs DATABASE_URL (PostgreSQL; .ci/run sets it)")
-    name = f"firstline_redis_{uuid.uuid4().hex[:10]}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        try:
-            p = launch.start(tmp_path_factory.mktemp("prod-redis"), secret=SECRET, production=True,
-                             env={"DATABASE_URL": _pg_url(name), "REDIS_URL": redis_server.url,
-                                  "FIRSTLINE_RUN_APP_WORKERS": "1", "FIRSTLINE_RUN_RASA_SERVERS": "1"})
-        except launch.LaunchError as exc:
-            pytest.fail(str(exc))
-        yield p
-        assert p.stop() == 0, "".join(p.output[-30:])
-    finally:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @dataclass
@@ -145,13 +114,11 @@ def console_until(ws: ClientConnection, done: Any, timeout: float) -> list[dict[
     return got
 
 
-def live_events(base: str) -> str:
-    return str(httpx.get(f"{base}/health", timeout=10).json()["live_events"])
-
-
 def test_production_redis_gone_for_10s_replies_reach_the_customer_by_polling_then_live_again(
         small_prod: Product, redis_server: RedisServer) -> None:
     prod = small_prod
+    if redis_server.proc is None:  # an earlier test of this shared product failed while it was killed
+        redis_server.start()
     with second_worker(prod) as worker_b:
         all_offline(prod)
         ensure_agent(prod, "redis-rhea", "Rhea Redis")
