@@ -73,7 +73,7 @@ class RasaClient:
     """
 
     def __init__(self, base_url: str, timeout: float, transport: httpx.BaseTransport | None = None, *,
-                 max_in_flight: int = 4, patience: float = 60.0, probe_timeout: float = 5.0) -> None:
+                 max_in_flight: int = 4, patience: float = 25.0, probe_timeout: float = 5.0) -> None:
         if max_in_flight < 1:
             raise ValueError("max_in_flight must be at least 1")
         self.base_url = base_url.rstrip("/")

@@ -32,7 +32,7 @@ def test_send_posts_rest_channel_payload_and_reads_replies() -> None:
     ("handler", "message"),
     [
         (lambda r: (_ for _ in ()).throw(httpx.ConnectError("refused")), "Rasa unreachable: ConnectError"),
-        (lambda r: (_ for _ in ()).throw(httpx.ReadTimeout("slow")), "Rasa did not answer within 60s"),
+        (lambda r: (_ for _ in ()).throw(httpx.ReadTimeout("slow")), "Rasa did not answer within 25s"),
         (lambda r: httpx.Response(500, text="boom"), "Rasa answered HTTP 500"),
         (lambda r: httpx.Response(200, text="not json"), "Rasa sent a reply that is not JSON"),
         (lambda r: httpx.Response(200, json={"a": 1}), "unexpected reply from Rasa: dict"),
