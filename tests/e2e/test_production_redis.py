@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,11 +120,11 @@ def test_production_redis_gone_for_10s_replies_reach_the_customer_by_polling_the
     prod = small_prod
     if redis_server.proc is None:  # an earlier test of this shared product failed while it was killed
         redis_server.start()
-    with second_worker(prod) as worker_b:
+    with second_worker(prod) as worker_b, ExitStack() as open_clients:  # closed even when a check fails
         all_offline(prod)
         ensure_agent(prod, "redis-rhea", "Rhea Redis")
-        agent = staff(worker_b, "redis-rhea")
-        customer = httpx.Client(base_url=prod.base, timeout=30)
+        agent = open_clients.enter_context(closing(staff(worker_b, "redis-rhea")))
+        customer = open_clients.enter_context(httpx.Client(base_url=prod.base, timeout=30))
         r = customer.post("/api/conversations", json={})
         cid, token = r.json()["conversation_id"], r.json()["token"]
         auth = {"X-Conversation-Token": token}
@@ -132,11 +133,13 @@ def test_production_redis_gone_for_10s_replies_reach_the_customer_by_polling_the
         assert r["status"] == "queued" and r["owner"]["name"] == "Rhea Redis", r
         assert agent.post(f"/api/console/conversations/{cid}/accept").json() == {"accepted": True}
 
-        ws = connect(prod.base.replace("http", "ws") + f"/api/conversations/{cid}/ws?token={token}", open_timeout=10)
+        ws = open_clients.enter_context(connect(prod.base.replace("http", "ws") + f"/api/conversations/{cid}/ws"
+                                                f"?token={token}", open_timeout=10))
         widget = Widget(customer, cid, token, ws)
         widget.refresh()  # as on open: everything so far
-        console = connect(worker_b.replace("http", "ws") + "/api/console/ws", open_timeout=10,
-                          additional_headers={"Cookie": agent.headers["Cookie"]})
+        console = open_clients.enter_context(connect(worker_b.replace("http", "ws") + "/api/console/ws",
+                                                     open_timeout=10,
+                                                     additional_headers={"Cookie": agent.headers["Cookie"]}))
         time.sleep(0.5)  # both subscribed
 
         def reply(text: str) -> None:
@@ -193,8 +196,6 @@ def test_production_redis_gone_for_10s_replies_reach_the_customer_by_polling_the
         got += console_events(console, 1.0)  # anything delivered twice would have arrived by now
         assert [e["data"].get("text") for e in got if e["event"] == "message.created"].count(
             "working now, thank you") == 1
-        ws.close()
-        console.close()
 
         by_text = {m["text"]: i for i, m in widget.seen.items()}
         assert widget.arrived_by[by_text["Hi, Rhea here. Looking now."]] == "live"
@@ -218,6 +219,4 @@ def test_production_redis_gone_for_10s_replies_reach_the_customer_by_polling_the
         cid2, auth2 = r.json()["conversation_id"], {"X-Conversation-Token": r.json()["token"]}
         r = customer.post(f"/api/conversations/{cid2}/messages", json={"text": "hi there"}, headers=auth2).json()
         assert [m["sender"] for m in r["messages"]] == ["customer", "bot"] and r["status"] == "pending", r
-        agent.close()
-        customer.close()
     print(f"\nRedis back -> live events resumed after {resumed:.1f}s")
