@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from core.embedding import Embedder
+from core.forgetting import count_matching, drop_matching
 
 
 class CachedEmbedder:
@@ -49,6 +50,20 @@ class CachedEmbedder:
                     if len(self._lru) > self.size:
                         self._lru.popitem(last=False)
         return np.stack([found[t] for t in texts])
+
+    def forget(self, texts: Sequence[str]) -> int:
+        """Drop the vectors of these texts (an erased customer's messages); return how many."""
+        with self._lock:
+            return drop_matching(self._lru, texts)
+
+    def holding(self, texts: Sequence[str]) -> int:
+        """How many cached vectors belong to these texts."""
+        with self._lock:
+            return count_matching(list(self._lru), texts)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._lru.clear()
 
 
 __all__ = ["CachedEmbedder"]

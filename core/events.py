@@ -42,6 +42,9 @@ class events:  # noqa: N801 - a namespace of constants, read as events.MESSAGE_C
     ARTICLE_CHANGED = "article.changed"
     # identity (issue 10)
     CUSTOMER_VERIFIED = "customer.verified"  # a visitor proved who they are and was merged into the customer
+    # privacy (issue 12): every worker drops the erased customer's texts from its caches (privacy/memory.py);
+    # the data carries those texts, as message.created carried them, and is never streamed to a client
+    CUSTOMER_ERASED = "customer.erased"
     # Promises and their follow-up (issue 10, i10-followup)
     CASE_PROMISED = "case.promised"  # a case got a promise (owner, due time): the scheduler plans it
     CASE_REMINDER_DUE = "case.reminder_due"  # the owner is reminded in the console before the due time

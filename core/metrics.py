@@ -41,6 +41,10 @@ RASA_REQUEST_SECONDS = Histogram(
 RASA_FAILURES = Counter(
     "firstline_rasa_failures_total", "Rasa calls that failed, by reason.", ["reason"],
 )
+RASA_SLOW = Counter(
+    "firstline_rasa_slow_total",
+    "Times a Rasa call outlived the timeout while Rasa answered its health check (slow, so the turn waited on).",
+)
 HANDOFFS = Counter(
     "firstline_handoffs_total",
     "Handoffs to people by trigger; outcome 'agent' = a named person, 'case' = a case with a promised time.",
@@ -54,7 +58,7 @@ SURGE_ALERTS = Counter(
     "firstline_surge_alerts_total", "Surge alerts raised, by the intent that drives them.", ["intent"],
 )
 
-RASA_FAILURE_REASONS = ("timeout", "unreachable", "http_status", "bad_reply")
+RASA_FAILURE_REASONS = ("timeout", "unreachable", "http_status", "bad_reply", "overloaded")
 
 
 def multiprocess_dir() -> Path | None:
@@ -79,6 +83,7 @@ __all__ = [
     "RASA_FAILURES",
     "RASA_FAILURE_REASONS",
     "RASA_REQUEST_SECONDS",
+    "RASA_SLOW",
     "SURGE_ACTIVE",
     "SURGE_ALERTS",
     "TURN_SECONDS",

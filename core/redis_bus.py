@@ -97,7 +97,11 @@ class RedisEventBus(EventBus):
             log.info("live events across workers restored (Redis)")
         else:
             log.warning("live events degraded: Redis is unreachable; clients poll until it is back")
-        self._fan_out(Event(events.LIVE_RESTORED if live else events.LIVE_DEGRADED, {}))
+        event = Event(events.LIVE_RESTORED if live else events.LIVE_DEGRADED, {})
+        # Per-process state hears it too: a worker cut off from the others may have missed events
+        # (an erasure: privacy/memory.py forgets every cached text once it is back).
+        self._deliver(event, self._every_handlers(event))
+        self._fan_out(event)
 
     def _receive(self, raw: Any) -> None:
         try:
@@ -136,18 +140,19 @@ class RedisEventBus(EventBus):
                     pass
 
 
-def make_bus(redis_url: str, channel_key: str = "") -> EventBus:
-    """The bus for this process: across workers through Redis when a URL is given, else in-process.
-
-    Pub/sub channels ignore Redis database numbers, so workers of one desk (one database, given as
-    channel_key) share a channel and another desk on the same Redis hears none of it.
-    """
-    if not redis_url:
-        return EventBus()
+def channel_for(channel_key: str) -> str:
+    """The channel of one desk: pub/sub channels ignore Redis database numbers, so workers of one desk
+    (one database, given as channel_key) share a channel and another desk on the same Redis hears none of it."""
     import hashlib
 
-    suffix = hashlib.sha256(channel_key.encode()).hexdigest()[:12] if channel_key else ""
-    return RedisEventBus(redis_url, f"{CHANNEL}:{suffix}" if suffix else CHANNEL)
+    return f"{CHANNEL}:{hashlib.sha256(channel_key.encode()).hexdigest()[:12]}" if channel_key else CHANNEL
 
 
-__all__ = ["CHANNEL", "RedisEventBus", "make_bus"]
+def make_bus(redis_url: str, channel_key: str = "") -> EventBus:
+    """The bus for this process: across workers through Redis when a URL is given, else in-process."""
+    if not redis_url:
+        return EventBus()
+    return RedisEventBus(redis_url, channel_for(channel_key))
+
+
+__all__ = ["CHANNEL", "RedisEventBus", "channel_for", "make_bus"]

@@ -51,7 +51,13 @@ class CoreSettings(BaseSettings):
     app_port: int = 8000
     rasa_port: int = 5005
     rasa_url: str = ""
+    # From dispatch: past it, a Rasa that answers its health check is slow and waited for (up to
+    # rasa_patience_seconds in all, a free slot included); one that does not is down (bot/dialogue.py).
     rasa_timeout_seconds: float = 8.0
+    # Below bench/load.py's 30 s client timeout: a turn given up on is a handoff, not a client error.
+    rasa_patience_seconds: float = 25.0
+    # Turns one app worker sends to one Rasa server at once; the rest wait in the app.
+    rasa_max_in_flight: int = Field(4, ge=1, le=256)
     max_message_chars: int = 2000
     public_url: str = ""
 

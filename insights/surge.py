@@ -167,6 +167,21 @@ class SurgeDetector:
                 driver.samples = kept_samples
         return removed
 
+    def holding(self, texts: Iterable[str]) -> int:
+        """How many samples are one of these customer messages."""
+        gone = {sample_text(t) for t in texts}
+        with self._lock:
+            held = sum(1 for samples in self._samples.values() for _, s in samples if s in gone)
+            drivers = self.active.drivers.values() if self.active is not None else ()
+            return held + sum(1 for driver in drivers for s in driver.samples if s in gone)
+
+    def clear(self) -> None:
+        """Drop every sample (counts stay): a worker that may have missed an erasure keeps none."""
+        with self._lock:
+            self._samples = {}
+            for driver in self.active.drivers.values() if self.active is not None else ():
+                driver.samples = []
+
     # -- feeding --------------------------------------------------------------------------------
     def observe_message(self, conversation_id: str, intent: str | None, text: str, at: datetime) -> Transition | None:
         """Count a customer message (and its conversation, once per window) under its intent."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 
 from core.db import Database
 from core.embedding import Embedder
+from core.forgetting import count_matching, drop_matching
 from knowledge_base.answering import Answer, Hit, decide
 from knowledge_base.calibration import features, probability
 from knowledge_base.dense_index import choose_kind
@@ -224,6 +226,21 @@ class KnowledgeBase:
             while len(self._query_cache) > size:
                 self._query_cache.popitem(last=False)
         return vec
+
+    def forget(self, texts: Sequence[str]) -> int:
+        """Drop the cached query vectors of these texts (an erased customer's questions); return how many."""
+        with self._query_lock:
+            return drop_matching(self._query_cache, texts)
+
+    def holding(self, texts: Sequence[str]) -> int:
+        """How many cached query vectors belong to these texts."""
+        with self._query_lock:
+            return count_matching(list(self._query_cache), texts)
+
+    def clear(self) -> None:
+        """Empty the query cache (the index is untouched)."""
+        with self._query_lock:
+            self._query_cache.clear()
 
     def _pool(self) -> ThreadPoolExecutor:
         with self._save_lock:

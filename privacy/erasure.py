@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from core.db import Database, utcnow
+from core.events import EventBus, events
 from core.redaction import redact
 from core.settings import ROOT, CoreSettings
 from crm import customer_export, erase_customer_records
@@ -52,12 +53,15 @@ def _forms(texts: Iterable[str]) -> set[str]:
 
 def erase_everywhere(
     settings: CoreSettings, db: Database, customer_id: str, erased_by: str, *, nlu_dir: Path = NLU_DIR,
-    article_changed: Callable[[str], None] | None = None, forget_texts: Callable[[list[str]], int] | None = None,
+    article_changed: Callable[[str], None] | None = None, bus: EventBus | None = None,
 ) -> ErasureReport:
     """Erase one customer from every store; raise crm.NotFound when there is no such customer.
 
     Derived stores go first (idempotent), the app database last in one transaction with the audit
     record: if anything fails, the customer is still there and the erasure can simply be run again.
+    Then, on the bus, `article.changed` for each scrubbed article (every worker re-indexes it) and
+    `customer.erased` with the customer's texts (every worker drops them from its caches:
+    privacy/memory.py).
     """
     with db.session() as s:
         conversation_ids, texts = customer_texts(s, customer_id)
@@ -68,14 +72,16 @@ def erase_everywhere(
         changed = _scrub_articles(s, forms)
         counts["articles"] = len(changed)
         counts["surge_samples"] = _scrub_surge_samples(s, forms)
-    if forget_texts is not None:  # what a running app holds in memory (the live surge samples)
-        counts["surge_samples"] += forget_texts(texts)
     with db.session() as s:
         erased = erase_customer_records(s, customer_id, erased_by, counts)
         at = (erased.erased_at or utcnow()).isoformat()
     for article_id in changed:  # re-index: the search index holds no passage of theirs either
         if article_changed is not None:
             article_changed(article_id)
+        elif bus is not None:
+            bus.emit(events.ARTICLE_CHANGED, None, article_id=article_id)
+    if bus is not None:
+        bus.emit(events.CUSTOMER_ERASED, None, customer_id=customer_id, texts=texts)
     return ErasureReport(customer_id, erased_by, at, erased.counts)
 
 

@@ -149,3 +149,7 @@ def product(tmp_path_factory: pytest.TempPathFactory, product_mail: Any, public_
     for url in (started.base, started.rasa):
         with pytest.raises(httpx.ConnectError):
             httpx.get(url + "/", timeout=2)
+
+
+# The small production product on its own Redis: one instance for the e2e and browser tests that kill it.
+from tests.production_redis import redis_server, small_prod  # noqa: E402,F401

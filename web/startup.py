@@ -13,7 +13,7 @@ from bot.rasa_pool import make_dialogue
 from bot.runtime import Runtime
 from core.db import Database
 from core.embedding import get_embedder
-from core.events import events
+from core.events import EventBus, events
 from core.redis_bus import make_bus
 from core.settings import ROOT, CoreSettings
 from core.startup_lock import startup_lock
@@ -102,13 +102,13 @@ def build_runtime(
         say("opening the knowledge base index")
         kb = KnowledgeBase.open(db, embedder=embedder)
     if dialogue is None:
-        dialogue = make_dialogue(settings.rasa_url, settings.rasa_timeout_seconds)  # several: production mode
+        dialogue = make_dialogue(settings.rasa_url, settings.rasa_timeout_seconds,  # several: production mode
+                                 max_in_flight=settings.rasa_max_in_flight, patience=settings.rasa_patience_seconds)
     # across workers through Redis in production mode; one channel per database, so two desks can share a Redis
     bus = make_bus(settings.redis_url, channel_key=settings.database_url)
     rt = Runtime(settings=settings, db=db, bus=bus, nlu=nlu, dialogue=dialogue, kb=kb, embedder=embedder)
     if kb is not None and hasattr(kb, "sync_article"):
-        # every worker holds its own index in memory: each one re-indexes the edited article
-        bus.on_every_worker(events.ARTICLE_CHANGED, lambda e: kb.sync_article(e.data["article_id"]))
+        keep_index_current(bus, kb)
     from bot.escalation_gate import Gate
     from escalation import register as register_escalation
 
@@ -120,7 +120,18 @@ def build_runtime(
     from web.surge import install as install_issue11
 
     install_issue11(rt)  # surge watch, surge notice, public channel replies
+    from privacy.memory import worker_memory
+
+    worker_memory(rt)  # every worker drops an erased customer's words from its caches (customer.erased)
     return rt
+
+
+def keep_index_current(bus: EventBus, kb: Any) -> None:
+    """Every worker holds its own search index in memory: each re-indexes an edited article, and one
+    that was cut off from the others (Redis gone) catches up with the database when it is back: an
+    article scrubbed by an erasure meanwhile must not keep the customer's words in its index."""
+    bus.on_every_worker(events.ARTICLE_CHANGED, lambda e: kb.sync_article(e.data["article_id"]))
+    bus.on_every_worker(events.LIVE_RESTORED, lambda e: kb.sync_all())
 
 
 def start_promise_followups(rt: Runtime) -> None:

@@ -6,12 +6,14 @@ import copy
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.forgetting import count_matching, drop_matching
 
 if TYPE_CHECKING:
     from bot.nlu.intent_model import IntentModel
@@ -188,6 +190,20 @@ class NLUService:
             while len(self._cache) > self.settings.cache_size:
                 self._cache.popitem(last=False)
         return copy.deepcopy(result)
+
+    def forget(self, texts: Sequence[str]) -> int:
+        """Drop the cached parses of these texts (an erased customer's messages); return how many."""
+        with self._lock:
+            return drop_matching(self._cache, texts)
+
+    def holding(self, texts: Sequence[str]) -> int:
+        """How many cached parses belong to these texts."""
+        with self._lock:
+            return count_matching(list(self._cache), texts)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
 
     def parse_uncached(self, raw: str) -> dict[str, Any]:
         """Parse one message without the cache."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -76,3 +78,33 @@ def test_make_dialogue_one_url_is_a_plain_client_several_are_a_pool() -> None:
     pool = make_dialogue(" http://127.0.0.1:5005, http://127.0.0.1:5006 ", 8)
     assert isinstance(pool, RasaPool) and [c.base_url for c in pool.clients] == [
         "http://127.0.0.1:5005", "http://127.0.0.1:5006"]
+
+
+def test_rasa_pool_hung_server_fails_the_sent_turn_then_later_turns_go_to_the_next_unsent() -> None:
+    import threading
+
+    release = threading.Event()
+    calls: list[tuple[str, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        host = request.url.host
+        if request.url.path == "/":  # health check: rasa-a stopped answering (hung), rasa-b is fine
+            if host == "rasa-a":
+                raise httpx.ReadTimeout("no answer", request=request)
+            return httpx.Response(200)
+        calls.append((host, json.loads(request.content)["sender"]))
+        if host == "rasa-a":
+            release.wait(30)
+        return httpx.Response(200, json=[{"text": f"hello from {host}"}])
+
+    pool = RasaPool(URLS, 0.2, httpx.MockTransport(handler), patience=30)
+    first, second = [c for c in (f"c-{i}" for i in range(100)) if pool.server_for(c) == 0][:2]
+    try:
+        with pytest.raises(DialogueUnavailable, match="fails its health check"):
+            pool.send(first, "hi")  # sent to rasa-a: never given to another (it may still answer)
+        [reply] = pool.send(second, "hi")  # known down: not sent to rasa-a, so rasa-b takes it
+        assert reply.text == "hello from rasa-b"
+        assert calls == [("rasa-a", first), ("rasa-b", second)]
+    finally:
+        release.set()
+        pool.close()

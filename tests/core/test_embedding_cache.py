@@ -43,3 +43,18 @@ def test_cached_embedder_evicts_least_recent_and_skips_big_batches() -> None:
     assert inner.seen == ["b"]
     cached.encode([f"t{i}" for i in range(5)])
     assert len(cached._lru) == 2  # a batch over max_batch is not kept
+
+
+def test_cached_embedder_forgets_an_erased_customers_texts_and_nothing_else() -> None:
+    inner = Counting()
+    cached = CachedEmbedder(inner)
+    cached.encode(["my bill is wrong, ref 7f3a", "my router is blinking"])
+    assert cached.holding(["My bill is wrong, ref 7F3A"]) == 1
+    assert cached.forget(["My bill is wrong, ref 7F3A"]) == 1
+    assert cached.holding(["My bill is wrong, ref 7F3A"]) == 0
+    assert list(cached._lru) == ["my router is blinking"]
+    inner.seen.clear()
+    cached.encode(["my bill is wrong, ref 7f3a"])  # encoded afresh: nothing of it was kept
+    assert inner.seen == ["my bill is wrong, ref 7f3a"]
+    cached.clear()
+    assert cached.holding(["my router is blinking"]) == 0 and not cached._lru

@@ -95,6 +95,8 @@ async def _redis_gone_for_10s(tmp_path: Path) -> None:
     server = RedisServer(tmp_path)
     await asyncio.to_thread(server.start)
     a, b = await asyncio.to_thread(_pair, server.url)
+    restored_b: list[str] = []  # per-process state (caches) hears it too: it may have missed events
+    b.on_every_worker(events.LIVE_RESTORED, lambda e: restored_b.append(e.name))
     try:
         status_b: list[str] = []
 
@@ -133,6 +135,7 @@ async def _redis_gone_for_10s(tmp_path: Path) -> None:
             await asyncio.sleep(0.05)
         assert (a.live, b.live) == (True, True)
         assert status_b == [events.LIVE_DEGRADED, events.LIVE_RESTORED]  # clients re-read what they missed
+        assert restored_b == [events.LIVE_RESTORED]
         a.emit("test.after", "conv-1")
         await on_b.wait_for(1)
         assert on_b.names() == ["test.after"]

@@ -1,5 +1,5 @@
 """Erasure against the real product: after an admin erases a customer, nothing of them is found by any
-API, in the app database or in Rasa's own tracker store."""
+API, in the app database, in Rasa's own tracker store or in the running app's caches."""
 
 from __future__ import annotations
 
@@ -53,9 +53,20 @@ def test_erased_customer_is_gone_from_every_api_and_both_databases(product: Prod
             exported = admin.get(f"/api/admin/customers/{customer_id}/export").json()
             assert [m["text"] for m in exported["conversations"][0]["messages"] if m["sender"] == "customer"] == said
 
+            # The running app holds their words in its caches (one process in the embedded mode)...
+            held = admin.post("/api/admin/customers/memory", json={"texts": said})
+            assert held.status_code == 200, held.text
+            caches = held.json()["caches"]
+            assert sorted(caches) == ["escalation_vectors", "kb_queries", "nlu_parses", "surge_samples"]
+            assert all(n > 0 for n in caches.values()), caches
+            assert caches["nlu_parses"] == 2  # both messages parsed, each once
+
             r = admin.post(f"/api/admin/customers/{customer_id}/erase")
             assert r.status_code == 200, r.text
             assert r.json()["counts"]["tracker_events"] > 0
+            # ... and none after the erasure.
+            after = admin.post("/api/admin/customers/memory", json={"texts": said}).json()
+            assert after == {"pid": held.json()["pid"], "caches": dict.fromkeys(held.json()["caches"], 0)}
 
             assert client.get(f"/api/conversations/{cid}", headers=auth).status_code == 404
             assert admin.get(f"/api/console/conversations/{cid}").status_code == 404

@@ -1,8 +1,7 @@
 """Production mode for real: uvicorn workers + two Rasa servers on PostgreSQL (own database) and Redis.
 
-With several workers behind one port a test cannot choose which worker serves a connection, so
-"worker B" here is a second app process on its own port, started with the same settings (same
-database, Redis, Rasa servers): the honest way to force a reply to cross workers.
+"Worker B" is a second app process on its own port (tests/e2e/workers.py): the honest way to force a
+reply to cross workers.
 """
 
 from __future__ import annotations
@@ -10,23 +9,22 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 import zlib
 from collections.abc import Iterator
+from contextlib import closing
 
 import httpx
 import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from core.settings import ROOT
 from firstline import launch
 from tests.conftest import PG_URL, REDIS_URL, _pg_admin, _pg_url
 from tests.e2e.conftest import Product
-from tests.e2e.staff import PASSWORD, ensure_agent
+from tests.e2e.staff import ensure_agent
+from tests.e2e.workers import second_worker, staff
 
 pytestmark = pytest.mark.e2e
 
@@ -55,45 +53,8 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
 @pytest.fixture(scope="module")
 def worker_b(prod: Product) -> Iterator[str]:
     """A second app process on its own port, sharing the production product's database, Redis and Rasa."""
-    port = launch.free_port()
-    rasa_urls = f"{prod.rasa},http://127.0.0.1:{int(prod.rasa.rsplit(':', 1)[1]) + 1}"
-    env = dict(prod.env, FIRSTLINE_MODE="production", FIRSTLINE_RASA_URL=rasa_urls)
-    log = (prod.data_dir / "logs" / "worker-b.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "web.main:create", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            assert proc.poll() is None, (prod.data_dir / "logs" / "worker-b.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "worker B did not start"
-            try:
-                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
+    with second_worker(prod) as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-        log.close()
-
-
-def staff(base: str, username: str) -> httpx.Client:
-    """A logged-in agent. Production cookies are Secure (TLS in front), so over loopback HTTP the
-    session cookie is sent by hand, as the TLS proxy's browser would."""
-    c = httpx.Client(base_url=base, timeout=30)
-    r = c.post("/login", data={"username": username, "password": PASSWORD})
-    assert r.status_code in (200, 303), r.text
-    cookie = r.cookies.get("firstline_session") or c.cookies.get("firstline_session")
-    assert cookie, r.headers
-    assert "secure" in r.headers["set-cookie"].lower()
-    c.headers["Cookie"] = f"firstline_session={cookie}"
-    c.headers["X-CSRF-Token"] = c.get("/api/console/me").json()["csrf_token"]  # as console.js sends it
-    assert c.put("/api/console/me/status", json={"status": "online"}).status_code == 200
-    return c
 
 
 def test_production_health_says_postgres_and_redis(prod: Product) -> None:
@@ -268,3 +229,37 @@ def test_production_app_worker_killed_websocket_client_reconnects_and_misses_not
         assert time.monotonic() < deadline, now
         time.sleep(1)
     assert prod.pid("app") == master
+
+
+def admin(base: str, prod: Product) -> httpx.Client:
+    """The admin, logged in on one app process (the Secure cookie sent by hand, as in staff())."""
+    c = httpx.Client(base_url=base, timeout=30)
+    r = c.post("/login", data={"username": "admin", "password": prod.credentials()["admin"]})
+    assert r.status_code in (200, 303), r.text
+    c.headers["Cookie"] = f"firstline_session={r.cookies.get('firstline_session') or c.cookies['firstline_session']}"
+    c.headers["X-CSRF-Token"] = c.get("/api/console/me").json()["csrf_token"]
+    return c
+
+
+def test_production_erasure_through_worker_a_empties_worker_bs_caches(prod: Product, worker_b: str) -> None:
+    tag = uuid.uuid4().hex[:8]
+    said = [f"my internet drops every evening, ref {tag}", f"how do I reset my router? ref {tag}"]
+    with httpx.Client(base_url=worker_b, timeout=30) as customer, closing(admin(prod.base, prod)) as on_a, \
+            closing(admin(worker_b, prod)) as on_b:
+        r = customer.post("/api/conversations", json={"customer": {"name": f"Erin Wipe{tag}"}})
+        cid, auth = r.json()["conversation_id"], {"X-Conversation-Token": r.json()["token"]}
+        for line in said:  # worker B parses them and weighs the turn: its caches hold the words
+            assert customer.post(f"/api/conversations/{cid}/messages", json={"text": line},
+                                 headers=auth).status_code == 201
+        held = on_b.post("/api/admin/customers/memory", json={"texts": said}).json()["caches"]
+        assert held["nlu_parses"] == 2, held
+        page = on_a.get(f"/admin/customers?q={tag}").text
+        customer_id = page.split("/api/admin/customers/")[1].split("/export")[0]
+
+        assert on_a.post(f"/api/admin/customers/{customer_id}/erase").status_code == 200
+
+        deadline = time.monotonic() + 10  # customer.erased crosses Redis to worker B
+        while (held := on_b.post("/api/admin/customers/memory", json={"texts": said}).json()["caches"]) != \
+                dict.fromkeys(held, 0):
+            assert time.monotonic() < deadline, held
+            time.sleep(0.2)

@@ -257,6 +257,22 @@ def test_repeated_query_is_encoded_once_and_the_cache_is_bounded() -> None:
     assert embedder.texts == before + 2
 
 
+def test_query_cache_forgets_an_erased_customers_questions_and_keeps_the_index() -> None:
+    embedder = CountingEmbedder()
+    kb = KnowledgeBase.from_articles(corpus(5), embedder, settings(query_cache_size=8))
+    kb.search("word1 common, ref 9b2e")
+    kb.search("other2")
+    assert kb.holding(["Word1 common, ref 9B2E"]) == 1
+    assert kb.forget(["Word1 common, ref 9B2E"]) == 1
+    assert kb.holding(["Word1 common, ref 9B2E"]) == 0 and list(kb._query_cache) == ["other2"]
+    before = embedder.texts
+    kb.search("word1 common, ref 9b2e")  # encoded afresh, and the index still answers
+    assert embedder.texts == before + 1
+    assert kb.search("word1 common", k=1)
+    kb.clear()
+    assert not kb._query_cache and kb.search("word1 common", k=1)
+
+
 def test_open_over_a_saved_index_newer_than_the_database_serves_the_database(db: Database, tmp_path: Path) -> None:
     repo = ArticleRepository()
     with db.session() as s:

@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 
 from core.db import Database
 from core.settings import CoreSettings
-from crm import Erasure, EventRecord, Handoff, NotFound, Sender, store
+from crm import Customer, Erasure, EventRecord, Handoff, NotFound, Sender, store
 from insights import nlu_yaml
 from knowledge_base import ArticleRepository
 from privacy import erase_everywhere, export, tracker_db_url, tracker_rows
@@ -112,6 +112,23 @@ def test_erase_leaves_nothing_of_the_customer_anywhere(db: Database, settings: C
         assert NAME not in repr(audit.counts) and EMAIL not in repr(audit.counts)
     with pytest.raises(NotFound):
         erase_everywhere(settings, db, cid, "root", nlu_dir=nlu_dir)
+
+
+def test_erase_tells_every_worker_on_the_bus_after_the_database_forgot(
+        db: Database, settings: CoreSettings, tmp_path: Path, jordan: tuple[str, list[str], str]) -> None:
+    from core.events import EventBus, events
+
+    cid, _, _ = jordan
+    bus, heard = EventBus(), []
+
+    def hear(e) -> None:  # type: ignore[no-untyped-def]
+        with db.session() as s:  # published once the customer is gone from the database
+            heard.append((e.name, e.data, s.get(Customer, cid) is None))
+
+    bus.on(None, hear)
+    erase_everywhere(settings, db, cid, "root", nlu_dir=tmp_path, bus=bus)
+    assert heard == [(events.ARTICLE_CHANGED, {"article_id": "draft-bitcoin"}, True),
+                     (events.CUSTOMER_ERASED, {"customer_id": cid, "texts": [QUESTION, QUESTION]}, True)]
 
 
 def test_erase_reaches_every_table_that_points_at_the_customer(db: Database, settings: CoreSettings, tmp_path: Path,

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 from fastapi.testclient import TestClient
 
 from core.db import Database
+from core.settings import CoreSettings
 from crm import Customer, store
 from tests.web.conftest import start
 from tests.web.staff import login
@@ -53,3 +57,46 @@ def test_customers_page_erases_only_after_the_id_is_typed(app_client: TestClient
     assert (r.status_code, r.headers["location"]) == (303, f"/admin/customers?erased={customer_id}")
     with db.session() as s:
         assert s.get(Customer, customer_id) is None
+
+
+def test_erasure_empties_this_workers_caches_and_the_admin_can_check(settings: CoreSettings, db: Database) -> None:
+    from core.embedding import FakeEmbedder
+    from core.embedding_cache import CachedEmbedder
+    from privacy.memory import worker_memory
+    from tests import factories, fakes
+    from web.app import create_app
+
+    vectors = CachedEmbedder(FakeEmbedder())
+
+    def runtime(st: CoreSettings) -> Any:
+        rt = fakes.runtime(st, db)
+        rt.extras["escalation_gate"].embedder = vectors  # the policy's sentence vectors, as the real gate keeps
+        worker_memory(rt)
+        return rt
+
+    with db.session() as s:
+        factories.agent(s, "maria", display_name="Maria Lopez")
+        factories.agent(s, "root", role="admin", display_name="Admin")
+    said = "my bill is wrong, ref 83c1"
+    with TestClient(create_app(settings, runtime_factory=runtime), base_url="http://testserver") as client:
+        cid, auth = start(client, customer={"name": "Jo Reyes"})
+        client.post(f"/api/conversations/{cid}/messages", json={"text": said}, headers=auth)
+        vectors.encode([said, "my router is blinking"])
+        customer_id = customer_of(db, cid)
+        check = {"texts": [said, "my router is blinking"]}
+        assert client.post("/api/admin/customers/memory", json=check).status_code == 401
+        login(client, "maria")
+        assert client.post("/api/admin/customers/memory", json=check).status_code == 403
+        login(client, "root")
+        csrf = client.headers.pop("X-CSRF-Token")
+        assert client.post("/api/admin/customers/memory", json=check).status_code == 403  # no CSRF token
+        client.headers["X-CSRF-Token"] = csrf
+        r = client.post("/api/admin/customers/memory", json=check)
+        assert r.status_code == 200 and r.json() == {"pid": os.getpid(), "caches": {"escalation_vectors": 2}}
+        assert client.post("/api/admin/customers/memory", json={"texts": ["x" * 2001]}).status_code == 422
+
+        assert client.post(f"/api/admin/customers/{customer_id}/erase").status_code == 200
+
+        assert client.post("/api/admin/customers/memory", json={"texts": [said]}).json()["caches"] == {
+            "escalation_vectors": 0}
+        assert vectors.holding(["my router is blinking"]) == 1  # nobody else's words went

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 
 from bot.runtime import Runtime
-from core.events import events
 from crm import Customer, Erasure, NotFound
 from web.auth import StaffUser, require_admin
 from web.csrf import csrf_protect
@@ -31,10 +31,8 @@ def _erase(request: Request, customer_id: str, user: StaffUser) -> dict[str, Any
 
     rt = rt_of(request)
     try:
-        watch = rt.extras.get("surge_watch")
-        report = erase_everywhere(rt.settings, rt.db, customer_id, user.username,
-                                  article_changed=lambda aid: rt.bus.emit(events.ARTICLE_CHANGED, None, article_id=aid),
-                                  forget_texts=watch.detector.forget if watch is not None else None)
+        # the bus re-indexes scrubbed articles and empties every worker's caches of their words
+        report = erase_everywhere(rt.settings, rt.db, customer_id, user.username, bus=rt.bus)
     except NotFound as exc:
         raise HTTPException(404, str(exc)) from exc
     return report.as_dict()
@@ -54,6 +52,23 @@ def export_customer(customer_id: str, request: Request, user: Admin) -> JSONResp
 @api.post("/{customer_id}/erase", summary="Erase one customer everywhere (audited: who, whom, when)")
 def erase_customer(customer_id: str, request: Request, user: Admin) -> dict[str, Any]:
     return _erase(request, customer_id, user)
+
+
+class MemoryIn(BaseModel):
+    texts: list[Annotated[str, Field(max_length=2000)]] = Field(..., max_length=200)
+
+
+class MemoryOut(BaseModel):
+    pid: int = Field(..., description="The app worker that answered (each worker has its own caches)")
+    caches: dict[str, int] = Field(..., description="Entries of each in-memory cache holding one of the texts")
+
+
+@api.post("/memory", summary="How many entries this worker's caches hold of these texts (0 after an erasure)")
+def memory_check(body: MemoryIn, request: Request, user: Admin) -> MemoryOut:
+    import os
+
+    memory = rt_of(request).extras.get("memory")
+    return MemoryOut(pid=os.getpid(), caches=memory.holding(body.texts) if memory is not None else {})
 
 
 @pages.get("", response_class=HTMLResponse)

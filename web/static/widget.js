@@ -207,6 +207,10 @@
     if (!state) return Promise.resolve();
     return api("GET", "/api/conversations/" + state.id + "?after=" + lastId).then(function (data) {
       data.messages.forEach(render);
+      // lastId moves only here, where a re-read returned everything after it. A sent message's answer
+      // or a live event can be newer than one this page has not had yet (an agent's reply through
+      // another worker while live events were degraded): re-reading after those would skip it.
+      data.messages.forEach(function (m) { lastId = Math.max(lastId, m.id); });
       setOwner(data.owner);
     }).catch(function (err) {
       if (err.status === 404) { state = null; localStorage.removeItem(storeKey); }
@@ -238,7 +242,7 @@
   }
 
   function render(m) {
-    if (m.id > 0) { if (seen[m.id]) return null; seen[m.id] = true; lastId = Math.max(lastId, m.id); }
+    if (m.id > 0) { if (seen[m.id]) return null; seen[m.id] = true; }
     var li = el("li", "fl-msg fl-" + m.sender);
     li.setAttribute("data-sender", m.sender);
     if (m.id > 0) li.setAttribute("data-id", String(m.id));
@@ -254,7 +258,10 @@
     if (meta.feedback) li.appendChild(feedback(m));
     if (meta.options && meta.options.length) li.appendChild(options(meta.options));
     if (meta.kind === "rating_request") li.appendChild(rating());
-    list.appendChild(li);
+    // In id order: a re-read can bring a message older than one already shown (see refresh).
+    var later = m.id > 0 ? Array.prototype.filter.call(list.querySelectorAll("li[data-id]"), function (x) {
+      return Number(x.getAttribute("data-id")) > m.id; })[0] : null;
+    if (later) list.insertBefore(li, later); else list.appendChild(li);
     typing.hidden = true;
     scroll();
     return li;

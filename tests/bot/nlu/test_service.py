@@ -117,6 +117,18 @@ def test_parse_is_thread_safe_while_the_cache_churns(data_dir: Path, tmp_path: P
     assert len(svc._cache) == 3
 
 
+def test_parse_cache_forgets_an_erased_customers_texts_and_keeps_others(nlu: NLUService) -> None:
+    nlu.clear()
+    nlu.parse("my internet is down since Monday, ref 51c0")
+    nlu.parse("hello")
+    assert nlu.holding(["My internet is down since Monday, ref 51C0!"]) == 1
+    assert nlu.forget(["My internet is down since Monday, ref 51C0!"]) == 1
+    assert nlu.holding(["My internet is down since Monday, ref 51C0!"]) == 0
+    assert list(nlu._cache) == ["hello"]
+    nlu.clear()
+    assert not nlu._cache
+
+
 def test_metadata_records_data_hash_settings_and_metrics(nlu: NLUService) -> None:
     m = nlu.metadata
     assert set(m) >= {"version", "data_hash", "embedding", "settings", "metrics", "n_examples", "intents"}
