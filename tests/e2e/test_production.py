@@ -50,6 +50,16 @@ def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
         _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def opened() -> Iterator[list[httpx.Client]]:
+    """Clients a test opened, closed even when it fails half-way (a leaked socket's ResourceWarning
+    would otherwise fail whichever later test the garbage collector runs in)."""
+    clients: list[httpx.Client] = []
+    yield clients
+    for c in clients:
+        c.close()
+
+
 @pytest.fixture(scope="module")
 def worker_b(prod: Product) -> Iterator[str]:
     """A second app process on its own port, sharing the production product's database, Redis and Rasa."""
@@ -65,9 +75,10 @@ def test_production_health_says_postgres_and_redis(prod: Product) -> None:
 
 
 def test_production_customer_on_worker_a_sees_live_the_reply_an_agent_sent_through_worker_b(
-        prod: Product, worker_b: str) -> None:
+        prod: Product, worker_b: str, opened: list[httpx.Client]) -> None:
     ensure_agent(prod, "prod-paula", "Paula Prod")
     agent = staff(worker_b, "prod-paula")
+    opened.append(agent)
     with httpx.Client(base_url=prod.base, timeout=30) as customer:
         r = customer.post("/api/conversations", json={})
         cid, token = r.json()["conversation_id"], r.json()["token"]
@@ -169,12 +180,13 @@ def _process_holding(server_port: int, client_port: int, candidates: list[int]) 
 
 
 def test_production_app_worker_killed_websocket_client_reconnects_and_misses_nothing(
-        prod: Product, worker_b: str) -> None:
+        prod: Product, worker_b: str, opened: list[httpx.Client]) -> None:
     from tests.e2e.staff import all_offline
 
     all_offline(prod)
     ensure_agent(prod, "prod-wanda", "Wanda Worker")
     agent = staff(worker_b, "prod-wanda")
+    opened.append(agent)
     master = prod.pid("app")
     workers = _children(master)
     assert len(workers) == 2, workers
