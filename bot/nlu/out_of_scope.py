@@ -194,9 +194,12 @@ def joint_lower_thresholds(confidence: np.ndarray, similarity: np.ndarray, keep:
     n = len(c)
     alpha = 1.0 - keep
     # Fires for a new answer with probability <= (k - 1) / (n + 1) <= alpha: k = floor((n + 1) * alpha).
-    k = int(np.floor((n + 1) * alpha + 1e-9))
-    if k < 1:  # too few examples to promise this share with any threshold: fire on nothing
+    # With fewer than 1 / alpha - 1 examples no threshold can promise `keep`: the thresholds then sit
+    # at the lowest evidence any held-out correct answer had (k = 1), which keeps n / (n + 1) of new
+    # ones, so a tiny tenant still sends a message unlike all of its examples to the fallback.
+    if n == 0 or alpha <= 0:
         return 0.0, -1.0
+    k = max(1, int(np.floor((n + 1) * alpha + 1e-9)))
     c_rank = np.argsort(np.argsort(c, kind="stable"), kind="stable")
     s_rank = np.argsort(np.argsort(s, kind="stable"), kind="stable")
     u = np.minimum(c_rank, s_rank)  # 0-based worse rank

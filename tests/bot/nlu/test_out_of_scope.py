@@ -160,11 +160,13 @@ def test_thresholds_without_oos_keep_the_promised_share_of_new_in_scope_answers(
     assert min(kept) >= keep - 3 * np.sqrt(keep * (1 - keep) / 1500)
 
 
-def test_too_few_examples_to_promise_the_share_fire_on_nothing() -> None:
+def test_too_few_examples_to_promise_the_share_sit_at_the_lowest_held_out_evidence() -> None:
     conf, sim = _in_scope_evidence(np.random.default_rng(0), 50)
     d = fit_detector(conf, sim, np.ones(50, bool), np.zeros(50, bool), np.zeros(50, bool), keep_in_scope=0.995)
-    assert (d.min_confidence, d.min_similarity) == (0.0, -1.0)
+    # 51 * 0.005 < 1: no threshold keeps 0.995 for sure; the lowest of each signal keeps 50 / 51.
+    assert (d.min_confidence, d.min_similarity) == (conf.min(), sim.min())
     assert not d.fires(conf, sim).any()
+    assert d.fires(np.array([conf.min() - 1e-6, 0.99]), np.array([0.9, sim.min() - 1e-6])).all()
 
 
 def test_scorer_threshold_keeps_the_promised_share_of_new_in_scope_answers() -> None:
