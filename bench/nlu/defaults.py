@@ -87,8 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         (RESULTS / f"nlu-default-{name}.json").write_text(json.dumps(result, indent=2))
         keys = ("accuracy", "top1_accuracy", "in_scope_accuracy", "oos_recall", "oos_precision", "in_scope_rejected",
                 "correct_kept", "heldout_accuracy", "parse_ms_p95", "train_seconds")
-        print(name, json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items() if k in keys}),
-              "load", result["load_average"], flush=True)
+        shown = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in result.items() if k in keys}
+        print(name, json.dumps(shown), "load", result["load_average"], flush=True)
     return 0
 
 
