@@ -3,8 +3,9 @@
     nice -n 10 .venv/bin/python -m bench.nlu.defaults [--only banking77-k5 ...]
 
 Each run is `firstline nlu evaluate --train --test` with no --val: temperature and out-of-scope
-thresholds come from held-out parts of train. Data (converted by `firstline nlu convert` into
-var/bench/data-<ds>; BANKING77's subsets by `python -m bench.nlu.subsets`, seed 13, nested):
+thresholds come from held-out parts of train. Data: `firstline nlu convert clinc150|banking77 SRC
+var/bench/data-<ds>` first; BANKING77's subsets are written here when missing (`python -m
+bench.nlu.subsets`, seed 13, nested, into var/bench/b77-sub/k<k>/train.yml):
   banking77       train.csv (train.yml + val.yml, 10,003) -> test (3,080)
   banking77-k<k>  k examples per intent of that train -> the same test
   clinc150        train + val + oos_train + oos_val (18,200) -> test + oos_test (5,500)
@@ -69,6 +70,11 @@ def run_one(name: str) -> dict[str, Any]:
                                   "settings": settings.training_settings(), "embedding": embedder.name}
     else:
         files, test = runs()[name]
+        if name.startswith("banking77-k") and not files[0].exists():
+            from bench.nlu.subsets import main as subsets
+
+            full, _ = runs()["banking77"]
+            subsets([str(_folder(full, "banking77")), str(files[0].parents[1]), "5", "10", "20"])
         result = evaluate(_folder(files, name), test, embedder=embedder, settings=settings)
     result["machine"] = machine()
     result["load_average"] = {"before": [round(x, 2) for x in load_before],
