@@ -13,7 +13,8 @@ from bot.nlu.calibration import expected_calibration_error
 from bot.nlu.service import FALLBACK, OOS_INTENT, NLUService, NLUSettings
 from core.embedding import Embedder
 
-KEYS = ("accuracy", "in_scope_accuracy", "macro_f1", "oos_precision", "oos_recall", "ece", "parse_ms_p50",
+KEYS = ("accuracy", "in_scope_accuracy", "top1_accuracy", "macro_f1", "oos_precision", "oos_recall",
+        "in_scope_rejected", "correct_kept", "ece", "parse_ms_p50",
         "parse_ms_p95", "train_seconds", "n_train", "n_test")
 OOS = "<oos>"
 
@@ -27,6 +28,7 @@ def score(gold: list[str], pred: list[str], confidence: list[float], top_correct
     oos_pred = p == OOS
     has_oos = bool((~in_scope).any())
     tp = int((oos_pred & ~in_scope).sum())
+    ok = np.asarray(top_correct, dtype=bool)
     return {
         "accuracy": float((g == p).mean()) if len(g) else None,
         "in_scope_accuracy": float((g[in_scope] == p[in_scope]).mean()) if in_scope.any() else None,
@@ -36,6 +38,9 @@ def score(gold: list[str], pred: list[str], confidence: list[float], top_correct
         "oos_precision": tp / int(oos_pred.sum()) if has_oos and oos_pred.any() else None,
         "oos_recall": tp / int((~in_scope).sum()) if has_oos else None,
         "in_scope_rejected": float(oos_pred[in_scope].mean()) if in_scope.any() else None,
+        # The detector's promise measured out of sample: of the in-scope messages whose top intent was
+        # right, the share it let through (NLUSettings.keep_in_scope is what it was fitted to keep).
+        "correct_kept": float((~oos_pred[in_scope & ok]).mean()) if (in_scope & ok).any() else None,
         # ECE of the classifier's top intent on in-scope examples, before any fallback: does a
         # confidence of 0.8 mean right 80% of the time?
         "ece": expected_calibration_error(np.array(confidence)[in_scope], np.array(top_correct)[in_scope]),

@@ -111,7 +111,10 @@ def fit_scorer(confidence: np.ndarray, similarity: np.ndarray, oos_prob: np.ndar
     oof = cross_val_predict(model(), zs, is_oos, cv=StratifiedKFold(5, shuffle=True, random_state=seed),
                             method="decision_function")
     keep = np.asarray(correct, bool) & ~is_oos & ~np.asarray(predicted_oos, bool)
-    threshold = float(np.quantile(oof[keep], keep_in_scope, method="higher")) if keep.any() else float(oof.max())
+    # Split-conformal: the out-of-fold scores of correct answers are exchangeable with a new in-scope
+    # message's, so the threshold at their ceil((n + 1) * keep)-th smallest keeps at least `keep` of
+    # them out of sample (np.quantile's in-sample quantile fell short by up to 1/n).
+    threshold = conformal_upper(oof[keep], keep_in_scope) if keep.any() else float(oof.max())
     w = lr.coef_[0] / scale  # the standardisation folded in: parse-time scoring is one dot product
     bias = float(lr.intercept_[0] - (lr.coef_[0] * mean / scale).sum())
     return OutOfScopeDetector(min_confidence=floor, min_similarity=-1.0, method="validation-oos-scorer",
@@ -163,8 +166,42 @@ def fit_detector(confidence: np.ndarray, similarity: np.ndarray, correct: np.nda
             return best
     if keep_in_scope >= 1.0:  # asked to keep every in-scope answer: no thresholds at all
         return OutOfScopeDetector(0.0, -1.0, "off")
-    q = 1.0 - keep_in_scope
-    # Split the rejection budget between the two detectors so together they keep about keep_in_scope.
-    c = float(np.clip(np.quantile(confidence[ok], q / 2), floor, cap))
-    s = float(np.quantile(similarity[ok], q / 2))
-    return OutOfScopeDetector(c, s, "validation-in-scope")
+    c, s = joint_lower_thresholds(confidence[ok], similarity[ok], keep_in_scope)
+    return OutOfScopeDetector(float(min(max(c, 0.0), cap)), s, "validation-in-scope")
+
+
+def conformal_upper(scores: np.ndarray, keep: float) -> float:
+    """The smallest threshold t with P(new score <= t) >= keep for a new score exchangeable with `scores`.
+
+    The ceil((n + 1) * keep)-th smallest score (split-conformal); +inf when n is too small to promise it.
+    """
+    x = np.sort(np.asarray(scores, dtype=float))
+    k = int(np.ceil((len(x) + 1) * keep - 1e-9))
+    return float(x[k - 1]) if 1 <= k <= len(x) else float("inf")
+
+
+def joint_lower_thresholds(confidence: np.ndarray, similarity: np.ndarray, keep: float) -> tuple[float, float]:
+    """Lower thresholds on confidence and similarity that together keep `keep` of new in-scope answers.
+
+    Each held-out correct answer's evidence is its rank under either signal, and it is as doubtful as
+    its worse rank: u = min(rank of confidence, rank of similarity). The detector fires below the
+    conformal lower quantile of u, which is the same rank r on both signals: confidence below the
+    r-th smallest confidence, or similarity below the r-th smallest similarity. Splitting the budget
+    in half per signal instead (the union bound) kept more than promised wherever the two agree, and
+    an in-sample quantile kept less than promised on new data (BANKING77: 0.966 against 0.97).
+    """
+    c, s = np.asarray(confidence, dtype=float), np.asarray(similarity, dtype=float)
+    n = len(c)
+    alpha = 1.0 - keep
+    # Fires for a new answer with probability <= (k - 1) / (n + 1) <= alpha: k = floor((n + 1) * alpha).
+    # With fewer than 1 / alpha - 1 examples no threshold can promise `keep`: the thresholds then sit
+    # at the lowest evidence any held-out correct answer had (k = 1), which keeps n / (n + 1) of new
+    # ones, so a tiny tenant still sends a message unlike all of its examples to the fallback.
+    if n == 0 or alpha <= 0:
+        return 0.0, -1.0
+    k = max(1, int(np.floor((n + 1) * alpha + 1e-9)))
+    c_rank = np.argsort(np.argsort(c, kind="stable"), kind="stable")
+    s_rank = np.argsort(np.argsort(s, kind="stable"), kind="stable")
+    u = np.minimum(c_rank, s_rank)  # 0-based worse rank
+    r = int(np.sort(u)[k - 1])  # the k-th smallest worse rank: fire strictly below it
+    return float(np.sort(c)[r]), float(np.sort(s)[r])

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bot.nlu.out_of_scope import OutOfScopeDetector, fit_detector
 
@@ -130,3 +131,59 @@ def test_scorer_never_learns_that_more_confidence_means_out_of_scope() -> None:
     assert d.weights[0] == 0.0 and d.weights[1] < 0  # confidence left out, similarity still used
     assert d.confidence_needed(0.5) == d.min_confidence  # no confidence threshold to report but the floor
     assert d.fires(conf, sim)[is_oos].mean() > 0.8
+
+
+def _in_scope_evidence(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Correct in-scope answers' confidence and similarity, strongly correlated (both follow z).
+
+    Where the two signals agree, halving the rejection budget per signal kept nearly 1 - alpha / 2.
+    """
+    z = rng.normal(size=n)
+    conf = 1 / (1 + np.exp(-(2.0 + 1.2 * z + 0.3 * rng.normal(size=n))))
+    sim = 0.7 + 0.06 * z + 0.02 * rng.normal(size=n)
+    return conf, sim
+
+
+@pytest.mark.parametrize("keep", [0.9, 0.97, 0.995])
+def test_thresholds_without_oos_keep_the_promised_share_of_new_in_scope_answers(keep: float) -> None:
+    fresh_conf, fresh_sim = _in_scope_evidence(np.random.default_rng(99), 200_000)
+    kept = []
+    for seed in range(20):
+        conf, sim = _in_scope_evidence(np.random.default_rng(seed), 1500)
+        d = fit_detector(conf, sim, np.ones(1500, bool), np.zeros(1500, bool), np.zeros(1500, bool),
+                         keep_in_scope=keep)
+        assert d.method == "validation-in-scope"
+        kept.append(1 - d.fires(fresh_conf, fresh_sim).mean())
+    # Conformal: never below the promise on average, and not far above it (the old per-signal halves of
+    # the budget kept up to 1 - alpha / 2 here, the in-sample quantile fell short on small sets).
+    assert keep - 0.002 <= np.mean(kept) <= keep + max(0.25 * (1 - keep), 2 / 1501)
+    assert min(kept) >= keep - 3 * np.sqrt(keep * (1 - keep) / 1500)
+
+
+def test_too_few_examples_to_promise_the_share_sit_at_the_lowest_held_out_evidence() -> None:
+    conf, sim = _in_scope_evidence(np.random.default_rng(0), 50)
+    d = fit_detector(conf, sim, np.ones(50, bool), np.zeros(50, bool), np.zeros(50, bool), keep_in_scope=0.995)
+    # 51 * 0.005 < 1: no threshold keeps 0.995 for sure; the lowest of each signal keeps 50 / 51.
+    assert (d.min_confidence, d.min_similarity) == (conf.min(), sim.min())
+    assert not d.fires(conf, sim).any()
+    assert d.fires(np.array([conf.min() - 1e-6, 0.99]), np.array([0.9, sim.min() - 1e-6])).all()
+
+
+def test_scorer_threshold_keeps_the_promised_share_of_new_in_scope_answers() -> None:
+    kept = []
+    fresh = _evidence(1000, n_in=50_000, n_oos=10)
+    for seed in range(10):
+        conf, sim, p_oos, is_oos = _evidence(seed, n_in=1500, n_oos=100)
+        d = fit_detector(conf, sim, ~is_oos, is_oos, np.zeros(len(conf), bool), keep_in_scope=0.97, oos_prob=p_oos)
+        assert d.method == "validation-oos-scorer"
+        kept.append(1 - d.fires(fresh[0], fresh[1], fresh[2])[~fresh[3]].mean())
+    assert 0.968 <= np.mean(kept) <= 0.98
+
+
+def test_conformal_upper_is_the_order_statistic_that_holds_out_of_sample() -> None:
+    from bot.nlu.out_of_scope import conformal_upper
+
+    x = np.arange(1.0, 100.0)  # 99 scores 1..99
+    assert conformal_upper(x, 0.9) == 90.0  # ceil(100 * 0.9) = 90th smallest
+    assert conformal_upper(x, 0.995) == float("inf")  # 100 * 0.995 > 99: nothing can promise it
+    assert conformal_upper(x, 0.5) == 50.0
