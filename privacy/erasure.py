@@ -71,6 +71,10 @@ def erase_everywhere(
     if forget_texts is not None:  # what a running app holds in memory (the live surge samples)
         counts["surge_samples"] += forget_texts(texts)
     with db.session() as s:
+        # The dashboard rollups hold counts only, but their hours must be recounted without this customer.
+        from insights.rollups import mark_conversations
+
+        mark_conversations(s, conversation_ids)
         erased = erase_customer_records(s, customer_id, erased_by, counts)
         at = (erased.erased_at or utcnow()).isoformat()
     for article_id in changed:  # re-index: the search index holds no passage of theirs either
