@@ -189,3 +189,24 @@ def test_no_rollups_yet_means_all_raw(db: Database, granularity: str) -> None:
         assert rollup_figures.plan(period, rollups.rolled_through(s), set()) == (None, [(period.start, period.end)])
     fast, slow = figures(db, period, NOW)
     assert fast == slow
+
+
+def test_cli_rebuild_then_refresh(sqlite_db: Database, monkeypatch: pytest.MonkeyPatch,
+                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from core.settings import get_settings
+    from firstline.cli import main
+
+    with sqlite_db.session() as s:
+        seed(s)
+    monkeypatch.setenv("DATABASE_URL", sqlite_db.url)
+    get_settings.cache_clear()
+    try:
+        assert main(["dashboard-rollups", "rebuild"]) == 0
+        rebuilt = capsys.readouterr().out
+        assert main(["dashboard-rollups", "refresh"]) == 0
+        refreshed = capsys.readouterr().out
+    finally:
+        get_settings.cache_clear()
+    assert '"new_hours": ' in rebuilt and int(rebuilt.split('"new_hours": ')[1].split(",")[0]) > 24 * 270
+    assert refreshed.strip() in ('{"new_hours": 0, "recomputed_hours": 0}', '{"new_hours": 1, "recomputed_hours": 0}')
+    assert rollup(sqlite_db, at(DAY2, 8), "conversations") == (1, 0.0)
