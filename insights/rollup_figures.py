@@ -22,7 +22,7 @@ from crm import Message
 from insights import dashboard as raw
 from insights.dashboard import Figure, Period
 from insights.rollup_models import DurationRow, RollupRow, UnansweredRow
-from insights.rollups import HOUR, ceil_hour, compute, dirty_hours, floor_hour, rolled_through
+from insights.rollups import HOUR, ceil_hour, compute_many, dirty_hours, floor_hour, rolled_through
 from insights.sql import bucket
 
 _FMT = {"day": "%Y-%m-%d", "hour": "%Y-%m-%d %H:00"}
@@ -106,8 +106,8 @@ def totals(session: Session, period: Period) -> Totals:
         ):
             out.texts[mid] = text
     fmt = _FMT[gran]
-    for start, end in raw_parts:
-        parts = compute(session, start, end)
+    if raw_parts:
+        parts = compute_many(session, raw_parts)
         for (hour, metric, dim), (n, total) in parts.sums.items():
             cell = out.sums[("" if metric == "intents" else hour.strftime(fmt), metric, dim)]
             cell[0] += int(n)

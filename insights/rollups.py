@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, delete, exists, func, insert, select
+from sqlalchemy import and_, case, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.db import utcnow
@@ -60,15 +60,28 @@ class Parts:
 
 
 def compute(session: Session, start: datetime, end: datetime) -> Parts:
-    """Return the parts of every figure for what happened in [start, end), per UTC hour, from the raw tables.
+    """Return the parts of every figure for what happened in [start, end), per UTC hour, from the raw tables."""
+    return compute_many(session, [(start, end)])
+
+
+def _within(column: Any, spans: list[tuple[datetime, datetime]]) -> Any:
+    conds = [and_(column >= a, column < b) for a, b in spans]
+    return conds[0] if len(conds) == 1 else or_(*conds)
+
+
+def compute_many(session: Session, spans: list[tuple[datetime, datetime]]) -> Parts:
+    """Return the parts of every figure for what happened in the disjoint spans [start, end), per UTC hour.
 
     Each query is the raw figure's own (insights.dashboard) grouped by hour and stopped before the
-    division, so the two cannot drift apart without tests/insights/test_rollups.py failing.
+    division, so the two cannot drift apart without tests/insights/test_rollups.py failing. All spans
+    go into one statement per figure: a read has an open edge and a few dirty hours, not one query each.
     """
     parts = Parts.empty()
-    c_in = and_(Conversation.created_at >= start, Conversation.created_at < end)
-    m_in = and_(Message.created_at >= start, Message.created_at < end)
-    h_in = and_(Handoff.created_at >= start, Handoff.created_at < end)
+    if not spans:
+        return parts
+    c_in = _within(Conversation.created_at, spans)
+    m_in = _within(Message.created_at, spans)
+    h_in = _within(Handoff.created_at, spans)
 
     b = bucket(Conversation.created_at, "hour")
     for key, n in session.execute(select(b, func.count()).where(c_in).group_by(b)):
@@ -126,7 +139,7 @@ def compute(session: Session, start: datetime, end: datetime) -> Parts:
         if seconds is not None and seconds >= 0:
             parts.durations[(_hour(key), "time-to-person", float(seconds))] += 1
 
-    for key, seconds in _first_responses(session, start, end):
+    for key, seconds in _first_responses(session, h_in):
         if seconds is not None and seconds >= 0:
             parts.durations[(_hour(key), "first-response", float(seconds))] += 1
 
@@ -139,23 +152,24 @@ def compute(session: Session, start: datetime, end: datetime) -> Parts:
     )
     for key, mid in session.execute(
         select(bucket(failed.created_at, "hour"), asked)
-        .where(json_text(failed.meta, "kind").in_(FAILED_ANSWER_KINDS), failed.created_at >= start,
-               failed.created_at < end)
+        .where(json_text(failed.meta, "kind").in_(FAILED_ANSWER_KINDS), _within(failed.created_at, spans))
     ):
         if mid is not None:
             parts.questions.add((_hour(key), int(mid)))
     return parts
 
 
-def _first_responses(session: Session, start: datetime, end: datetime) -> Any:
-    """(hour key, seconds) of each conversation whose first bot handoff is in [start, end), as the raw figure."""
+def _first_responses(session: Session, h_in: Any) -> Any:
+    """(hour key, seconds) of each conversation whose first bot handoff is in the spans, as the raw figure.
+
+    The raw figure takes the first in its period of the conversations with none before it; for spans
+    that is the handoff with no earlier bot handoff at all (ties: the same time, so the same answer)."""
     before = aliased(Handoff)
     handed_before = exists().where(before.conversation_id == Handoff.conversation_id,
-                                   before.created_at < start, before.trigger.not_in(NOT_BOT_HANDOFFS))
+                                   before.created_at < Handoff.created_at, before.trigger.not_in(NOT_BOT_HANDOFFS))
     first = (
         select(Handoff.conversation_id.label("cid"), func.min(Handoff.created_at).label("at"))
-        .where(Handoff.created_at >= start, Handoff.created_at < end, Handoff.trigger.not_in(NOT_BOT_HANDOFFS),
-               ~handed_before)
+        .where(h_in, Handoff.trigger.not_in(NOT_BOT_HANDOFFS), ~handed_before)
         .group_by(Handoff.conversation_id)
         .subquery()
     )
