@@ -300,17 +300,22 @@ def top_unanswered(session: Session, period: Period) -> Figure:
     return unanswered_figure(session, ids)
 
 
-def unanswered_figure(session: Session, ids: Sequence[int], known: dict[int, str] | None = None) -> Figure:
-    """The figure from the ids of the questions (each once) and the texts of those already read
-    (`known`, id -> text); ids of deleted messages count nothing."""
-    texts: dict[str, list[str]] = defaultdict(list)
-    for text in (known or {}).values():
-        texts[text.strip().lower()].append(text)
+def unanswered_figure(session: Session, ids: Sequence[int], counted: dict[str, int] | None = None) -> Figure:
+    """The figure from the ids of the questions (each once) and how often each exact text occurred among
+    questions already counted elsewhere (`counted`, disjoint from ids); ids of deleted messages count nothing."""
+    times: dict[str, int] = defaultdict(int)
+    for text, n in (counted or {}).items():
+        times[text] += n
     for i in range(0, len(ids), 1000):
         for (text,) in session.execute(select(Message.text).where(Message.id.in_(ids[i : i + 1000]))):
-            texts[text.strip().lower()].append(text)
-    top = sorted(texts.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:TOP_N]
-    rows = [(min(group), len(group)) for _, group in top]
+            times[text] += 1
+    groups: dict[str, list[Any]] = {}  # the same question ignoring case and spaces: [times, first text]
+    for text, n in times.items():
+        g = groups.setdefault(text.strip().lower(), [0, text])
+        g[0] += n
+        g[1] = min(g[1], text)
+    top = sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_N]
+    rows = [(first, n) for _, (n, first) in top]
     return Figure("unanswered", "Top unanswered questions",
                   "Customer questions the bot answered with no answer, 'not understood' or a clarifying question in "
                   "the period, counted by their exact text (case and spaces ignored). The gaps report groups them by "
