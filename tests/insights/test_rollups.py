@@ -210,3 +210,21 @@ def test_cli_rebuild_then_refresh(sqlite_db: Database, monkeypatch: pytest.Monke
     assert '"new_hours": ' in rebuilt and int(rebuilt.split('"new_hours": ')[1].split(",")[0]) > 24 * 270
     assert refreshed.strip() in ('{"new_hours": 0, "recomputed_hours": 0}', '{"new_hours": 1, "recomputed_hours": 0}')
     assert rollup(sqlite_db, at(DAY2, 8), "conversations") == (1, 0.0)
+
+
+def test_a_range_bounded_at_half_hours_is_exact(db: Database) -> None:
+    """One day in India (UTC+5:30) is 18:30 to 18:30 UTC: the rollup hours cannot be cut in two, so the
+    half hours at its ends are read raw and the rest from rollups; the figures stay the raw ones."""
+    seed_random(db, 400, random.Random(11), 3)
+    with db.session() as s:
+        rollups.rebuild(s, END)
+    day_start = END - timedelta(days=2) - timedelta(hours=5, minutes=30)
+    for granularity in ("hour", "day"):
+        period = Period(day_start, day_start + timedelta(days=1), granularity)
+        with db.session() as s:
+            window, raw_parts = rollup_figures.plan(period, rollups.rolled_through(s), set())
+        assert window == (day_start + timedelta(minutes=30), day_start + timedelta(days=1, minutes=-30))
+        assert raw_parts == [(day_start, day_start + timedelta(minutes=30)),
+                             (day_start + timedelta(days=1, minutes=-30), day_start + timedelta(days=1))]
+        fast, slow = figures(db, period, END)
+        assert fast == slow
