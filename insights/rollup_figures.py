@@ -15,21 +15,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from crm import Message
 from insights import dashboard as raw
 from insights.dashboard import Figure, Period
-from insights.rollup_models import DurationRow, RollupRow, UnansweredRow
+from insights.rollup_models import SCALARS, DurationRow, HourRow, RollupRow, UnansweredRow
 from insights.rollups import HOUR, ceil_hour, compute_many, dirty_hours, floor_hour, rolled_through
 from insights.sql import bucket
 
 _FMT = {"day": "%Y-%m-%d", "hour": "%Y-%m-%d %H:00"}
-# The rollup parts with no dimension, and which column of each a figure reads.
-_SCALARS = [("conversations", "n"), ("containment", "n"), ("containment.contained", "n"), ("csat", "n"),
-            ("csat", "total"), ("csat.good", "n"), ("helpful", "n"), ("helpful.rated", "n"), ("helpful.yes", "n"),
-            ("sentiment", "n"), ("sentiment", "total"), ("sentiment.negative", "n")]
 
 
 @dataclass
@@ -91,16 +87,14 @@ def totals(session: Session, period: Period) -> Totals:
         def covered(col: Any) -> list[Any]:
             return [col >= lo, col < hi, col.not_in(skip)] if skip else [col >= lo, col < hi]
 
-        b = bucket(RollupRow.hour, gran)
-        # One row per bucket with every scalar part as a column: by hour a month is 720 rows, not 7,000.
-        pivot = [func.sum(case((RollupRow.metric == m, getattr(RollupRow, col)), else_=None)) for m, col in _SCALARS]
+        hb = bucket(HourRow.hour, gran)
         for key, *values in session.execute(
-            select(b, *pivot).where(*covered(RollupRow.hour), RollupRow.metric.in_({m for m, _ in _SCALARS}))
-            .group_by(b)
+            select(hb, *(func.sum(getattr(HourRow, col)) for col, _, _ in SCALARS))
+            .where(*covered(HourRow.hour)).group_by(hb)
         ):
-            for (metric, col), v in zip(_SCALARS, values, strict=True):
-                if v is not None:
-                    out.sums[(key, metric, "")][0 if col == "n" else 1] = v
+            for (_, metric, part), v in zip(SCALARS, values, strict=True):
+                out.sums[(key, metric, "")][0 if part == "n" else 1] = v or 0
+        b = bucket(RollupRow.hour, gran)
         out.sums.update({(key, "handoffs", dim): [n, 0.0] for key, dim, n in session.execute(
             select(b, RollupRow.dim, func.sum(RollupRow.n))
             .where(*covered(RollupRow.hour), RollupRow.metric == "handoffs").group_by(b, RollupRow.dim)

@@ -1,7 +1,8 @@
 """Tables of the dashboard's hourly rollups: counts and sums per UTC hour, never text or ids of people.
 
-`dashboard_rollups` holds one row per (hour, metric, dimension) with a count and a sum; the
-dimension is a handoff trigger or an NLU intent name (labels the product defines), or ''.
+`dashboard_hours` holds one row per hour with every count and sum that has no dimension;
+`dashboard_rollups` one count per (hour, handoff trigger) and (hour, NLU intent), labels the product
+defines.
 `dashboard_durations` holds every duration in seconds measured in an hour (time to a named person,
 first response), so that medians and p90s over any range stay exact.
 `dashboard_rollup_state` says up to which hour the rollups are complete; `dashboard_dirty_hours`
@@ -18,14 +19,45 @@ from sqlalchemy.orm import Mapped, mapped_column
 from core.db import Base, utcnow
 
 
-class RollupRow(Base):
-    __tablename__ = "dashboard_rollups"
+# A wide row per hour for the parts with no dimension: (figure part, its metric and column in Parts).
+SCALARS: list[tuple[str, str, str]] = [
+    ("conversations", "conversations", "n"), ("chats", "containment", "n"),
+    ("contained", "containment.contained", "n"), ("ratings", "csat", "n"), ("rating_sum", "csat", "total"),
+    ("rated_good", "csat.good", "n"), ("answers", "helpful", "n"), ("answers_rated", "helpful.rated", "n"),
+    ("answers_yes", "helpful.yes", "n"), ("scored", "sentiment", "n"), ("sentiment_sum", "sentiment", "total"),
+    ("negative", "sentiment.negative", "n"),
+]
+
+
+class HourRow(Base):
+    """Every part without a dimension for one UTC hour, one column each (a year is 8,760 rows to sum)."""
+
+    __tablename__ = "dashboard_hours"
 
     hour: Mapped[datetime] = mapped_column(primary_key=True)  # UTC, the start of the hour
-    metric: Mapped[str] = mapped_column(String(32), primary_key=True)
-    dim: Mapped[str] = mapped_column(String(64), primary_key=True, default="")
+    conversations: Mapped[int] = mapped_column(Integer, default=0)  # started
+    chats: Mapped[int] = mapped_column(Integer, default=0)  # started, and the customer wrote
+    contained: Mapped[int] = mapped_column(Integer, default=0)  # ... and no handoff
+    ratings: Mapped[int] = mapped_column(Integer, default=0)
+    rating_sum: Mapped[int] = mapped_column(Integer, default=0)
+    rated_good: Mapped[int] = mapped_column(Integer, default=0)  # 4 or 5
+    answers: Mapped[int] = mapped_column(Integer, default=0)  # kb_answer messages
+    answers_rated: Mapped[int] = mapped_column(Integer, default=0)
+    answers_yes: Mapped[int] = mapped_column(Integer, default=0)
+    scored: Mapped[int] = mapped_column(Integer, default=0)  # customer messages with a sentiment score
+    sentiment_sum: Mapped[float] = mapped_column(Float, default=0.0)
+    negative: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class RollupRow(Base):
+    """A count per UTC hour and label: handoffs per trigger, customer messages per intent."""
+
+    __tablename__ = "dashboard_rollups"
+
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    metric: Mapped[str] = mapped_column(String(32), primary_key=True)  # handoffs | intents
+    dim: Mapped[str] = mapped_column(String(64), primary_key=True)
     n: Mapped[int] = mapped_column(Integer, default=0)
-    total: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class DurationRow(Base):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, aliased
 from core.db import utcnow
 from crm import Conversation, Handoff, Message, Sender
 from insights.dashboard import FAILED_ANSWER_KINDS, NEGATIVE, NOT_BOT_HANDOFFS
-from insights.rollup_models import DirtyHour, DurationRow, RollupRow, RollupState, UnansweredRow
+from insights.rollup_models import SCALARS, DirtyHour, DurationRow, HourRow, RollupRow, RollupState, UnansweredRow
 from insights.sql import bucket, json_flag, json_text, seconds_between
 
 HOUR = timedelta(hours=1)
@@ -120,7 +120,8 @@ def compute_many(session: Session, spans: list[tuple[datetime, datetime]]) -> Pa
         parts.add(_hour(key), "helpful.yes", "", yes)
 
     for key, n, total, neg in session.execute(
-        select(mb, func.count(), func.sum(Message.sentiment), func.sum(case((Message.sentiment <= NEGATIVE, 1), else_=0)))
+        select(mb, func.count(), func.sum(Message.sentiment),
+               func.sum(case((Message.sentiment <= NEGATIVE, 1), else_=0)))
         .where(m_in, Message.sender == Sender.CUSTOMER, Message.sentiment.is_not(None)).group_by(mb)
     ):
         parts.add(_hour(key), "sentiment", "", n, total)
@@ -184,20 +185,29 @@ def _first_responses(session: Session, h_in: Any) -> Any:
 def store_hours(session: Session, start: datetime, end: datetime) -> int:
     """Recompute and replace the rollup of every hour in [start, end) (whole hours); return rows written."""
     parts = compute(session, start, end)
-    session.execute(delete(RollupRow).where(RollupRow.hour >= start, RollupRow.hour < end))
-    session.execute(delete(DurationRow).where(DurationRow.hour >= start, DurationRow.hour < end))
-    session.execute(delete(UnansweredRow).where(UnansweredRow.hour >= start, UnansweredRow.hour < end))
-    rows = [{"hour": h, "metric": m, "dim": d, "n": int(v[0]), "total": v[1]} for (h, m, d), v in parts.sums.items()]
+    for table in (HourRow, RollupRow, DurationRow, UnansweredRow):
+        session.execute(delete(table).where(table.hour >= start, table.hour < end))  # type: ignore[attr-defined]
+    wide: dict[datetime, dict[str, Any]] = {}
+    rows = []
+    for (h, m, d), (n, total) in parts.sums.items():
+        if m in ("handoffs", "intents"):
+            rows.append({"hour": h, "metric": m, "dim": d, "n": int(n)})
+            continue
+        row = wide.setdefault(h, {"hour": h, **{col: 0 for col, _, _ in SCALARS}, "sentiment_sum": 0.0})
+        for col, metric, part in SCALARS:
+            if metric == m:
+                row[col] = int(n) if part == "n" else (total if col == "sentiment_sum" else int(round(total)))
     packed: dict[tuple[datetime, str], list[float]] = defaultdict(list)
     for (h, m, sec), n in parts.durations.items():
         packed[(h, m)].extend([sec] * n)
     durs = [{"hour": h, "metric": m, "n": len(v), "seconds": ",".join(map(repr, sorted(v)))}
             for (h, m), v in packed.items()]
     asked = [{"hour": h, "message_id": i} for h, i in sorted(parts.questions)]
-    for table, batch in ((RollupRow, rows), (DurationRow, durs), (UnansweredRow, asked)):
+    for table, batch in ((HourRow, list(wide.values())), (RollupRow, rows), (DurationRow, durs),
+                         (UnansweredRow, asked)):
         for i in range(0, len(batch), 5000):
             session.execute(insert(table), batch[i : i + 5000])
-    return len(rows) + len(durs) + len(asked)
+    return len(wide) + len(rows) + len(durs) + len(asked)
 
 
 def _state(session: Session) -> RollupState:
@@ -278,10 +288,8 @@ def refresh(session: Session, now: datetime | None = None) -> dict[str, int]:
 
 def rebuild(session: Session, now: datetime | None = None) -> dict[str, int]:
     """Forget every rollup and roll up all history again (after an import or a restore); idempotent."""
-    session.execute(delete(RollupRow))
-    session.execute(delete(DurationRow))
-    session.execute(delete(UnansweredRow))
-    session.execute(delete(DirtyHour))
+    for table in (HourRow, RollupRow, DurationRow, UnansweredRow, DirtyHour):
+        session.execute(delete(table))
     _state(session).through = None
     session.flush()
     return refresh(session, now)

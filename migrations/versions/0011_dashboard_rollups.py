@@ -1,4 +1,4 @@
-"""dashboard rollups: counts and sums per UTC hour, duration counts, unanswered-question pointers, state, dirty hours
+"""dashboard rollups: counts and sums per UTC hour (and per trigger, intent), durations, unanswered-question pointers, state, dirty hours
 
 Revision ID: 0011
 Revises: 0010
@@ -7,9 +7,8 @@ The experience dashboard reads whole hours from these tables and only the open e
 from the raw tables (insights/rollup_figures.py), so a range of 100,000 conversations answers in
 well under 500 ms. `firstline dashboard rebuild-rollups` fills them for existing history.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0011'
 down_revision = '0010'
@@ -18,12 +17,20 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('dashboard_hours',
+    sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
+    *[sa.Column(name, sa.Integer(), nullable=False) for name in (
+        'conversations', 'chats', 'contained', 'ratings', 'rating_sum', 'rated_good', 'answers',
+        'answers_rated', 'answers_yes', 'scored')],
+    sa.Column('sentiment_sum', sa.Float(), nullable=False),
+    sa.Column('negative', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('hour')
+    )
     op.create_table('dashboard_rollups',
     sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
     sa.Column('metric', sa.String(length=32), nullable=False),
     sa.Column('dim', sa.String(length=64), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.Column('total', sa.Float(), nullable=False),
     sa.PrimaryKeyConstraint('hour', 'metric', 'dim')
     )
     op.create_table('dashboard_durations',
@@ -59,3 +66,4 @@ def downgrade() -> None:
     op.drop_table('dashboard_unanswered')
     op.drop_table('dashboard_durations')
     op.drop_table('dashboard_rollups')
+    op.drop_table('dashboard_hours')

@@ -7,14 +7,17 @@ from sqlalchemy import inspect
 from core.db import Database
 from crm import migrate
 
-TABLES = {"dashboard_rollups", "dashboard_durations", "dashboard_unanswered", "dashboard_rollup_state",
+TABLES = {"dashboard_hours", "dashboard_rollups", "dashboard_durations", "dashboard_unanswered", "dashboard_rollup_state",
           "dashboard_dirty_hours"}
 
 
 def test_migration_0011_creates_the_rollup_tables(db: Database) -> None:
     insp = inspect(db.engine)
     assert TABLES <= set(insp.get_table_names())
-    assert [c["name"] for c in insp.get_columns("dashboard_rollups")] == ["hour", "metric", "dim", "n", "total"]
+    assert [c["name"] for c in insp.get_columns("dashboard_rollups")] == ["hour", "metric", "dim", "n"]
+    assert [c["name"] for c in insp.get_columns("dashboard_hours")] == [
+        "hour", "conversations", "chats", "contained", "ratings", "rating_sum", "rated_good", "answers",
+        "answers_rated", "answers_yes", "scored", "sentiment_sum", "negative"]
     assert insp.get_pk_constraint("dashboard_rollups")["constrained_columns"] == ["hour", "metric", "dim"]
     assert {i["name"] for i in insp.get_indexes("dashboard_dirty_hours")} == {"ix_dashboard_dirty_hours_hour"}
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bench.dashboard import END
 from bench.dashboard import seed as seed_random
@@ -18,7 +18,7 @@ from crm import Conversation, Handoff, Message, Sender
 from insights import rollup_figures, rollups
 from insights.dashboard import Period, dashboard
 from insights.rollup_marks import install as mark_changes
-from insights.rollup_models import DirtyHour, DurationRow, RollupRow, RollupState, UnansweredRow
+from insights.rollup_models import DirtyHour, DurationRow, HourRow, RollupRow, RollupState, UnansweredRow
 from tests.insights.dashboard_data import DAY1, DAY2, NOW, at, seed
 
 TWO_DAYS = Period(DAY1, DAY1 + timedelta(days=2), "day")
@@ -36,8 +36,8 @@ def figures(db: Database, period: Period, now: datetime) -> tuple[list[Any], lis
 def tables(db: Database) -> dict[str, list[tuple[Any, ...]]]:
     with db.session() as s:
         return {
-            "rollups": sorted(s.execute(select(RollupRow.hour, RollupRow.metric, RollupRow.dim, RollupRow.n,
-                                               RollupRow.total)).all()),
+            "hours": sorted(tuple(r) for r in s.execute(select(*HourRow.__table__.columns)).all()),
+            "rollups": sorted(s.execute(select(RollupRow.hour, RollupRow.metric, RollupRow.dim, RollupRow.n)).all()),
             "durations": sorted(s.execute(select(DurationRow.hour, DurationRow.metric, DurationRow.n,
                                                  DurationRow.seconds)).all()),
             "unanswered": sorted(s.execute(select(UnansweredRow.hour, UnansweredRow.message_id)).all()),
@@ -45,10 +45,11 @@ def tables(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-def rollup(db: Database, hour: datetime, metric: str, dim: str = "") -> tuple[int, float] | None:
+def stored(db: Database, hour: datetime, column: str) -> int | None:
+    """One column of one hour's stored rollup (None: no row for that hour)."""
     with db.session() as s:
-        row = s.get(RollupRow, (hour, metric, dim))
-        return (row.n, row.total) if row is not None else None
+        row = s.get(HourRow, hour)
+        return getattr(row, column) if row is not None else None
 
 
 def test_rollups_equal_the_raw_figures_on_a_random_history(db: Database) -> None:
@@ -57,7 +58,7 @@ def test_rollups_equal_the_raw_figures_on_a_random_history(db: Database) -> None
         assert rollups.rebuild(s, END)["new_hours"] == 4 * 24
     with db.session() as s:
         assert rollups.rolled_through(s) == END
-        assert s.scalar(select(RollupRow.n).where(RollupRow.metric == "conversations").limit(1))
+        assert s.scalar(select(func.sum(HourRow.conversations))) == 400
     mid = END - timedelta(days=2, minutes=47)
     for period in (Period(END - timedelta(days=4), END, "day"), Period(END - timedelta(days=4), END, "hour"),
                    Period(END - timedelta(days=3, minutes=25), mid, "hour"),  # partial hours at both ends
@@ -115,12 +116,12 @@ def test_later_edits_show_at_once_and_are_rolled_up_by_the_next_refresh(db: Data
         assert got == expected, when
         assert figures(db, TWO_DAYS, NOW)[0] == figures(db, TWO_DAYS, NOW)[1], when
         with db.session() as s:
-            rollups.refresh(s, NOW + H)
+            rollups.refresh(s, NOW + 3 * H)  # 14:00: the edited hours are all closed
     with db.session() as s:
         assert rollups.dirty_hours(s) == set()
-    assert rollup(db, at(DAY1, 11), "containment") == (1, 0.0)  # the stored hour itself was recounted
-    assert rollup(db, at(DAY1, 11), "containment.contained") == (0, 0.0)
-    assert rollup(db, at(DAY1, 8), "csat") == (1, 1.0)
+    assert (stored(db, at(DAY1, 11), "chats"), stored(db, at(DAY1, 11), "contained")) == (1, 0)  # recounted
+    assert (stored(db, at(DAY1, 8), "ratings"), stored(db, at(DAY1, 8), "rating_sum")) == (1, 1)
+    assert (stored(db, at(DAY2, 13), "answers_rated"), stored(db, at(DAY2, 13), "answers_yes")) == (1, 1)
 
 
 def test_rebuild_and_refresh_are_idempotent(db: Database) -> None:
@@ -128,7 +129,7 @@ def test_rebuild_and_refresh_are_idempotent(db: Database) -> None:
     with db.session() as s:
         rollups.rebuild(s, END)
     first = tables(db)
-    assert first["rollups"] and first["durations"] and first["unanswered"]
+    assert first["hours"] and first["rollups"] and first["durations"] and first["unanswered"]
     with db.session() as s:
         rollups.rebuild(s, END)
     assert tables(db) == first
@@ -149,7 +150,7 @@ def test_rollups_hold_counts_and_numbers_only(db: Database) -> None:
     for text in ("refund", "script", "read my bill", "maria", "tv plus", "sorry"):
         assert text not in dump.lower(), text
     dims = {r[2] for r in tables(db)["rollups"]}
-    assert dims == {"", "asked_for_human", "negative_sentiment", "low_confidence", "billing_question",
+    assert dims == {"asked_for_human", "negative_sentiment", "low_confidence", "billing_question",
                     "nlu_fallback", "request_human", "outage"}
 
 
@@ -163,7 +164,8 @@ def test_erasing_a_customer_recounts_their_hours(db: Database, settings: CoreSet
         rollups.rebuild(s, NOW)
         c2 = s.scalars(select(Conversation).where(Conversation.created_at == at(DAY1, 9, 58))).one()
         customer_id, c2_id = c2.customer_id, c2.id
-        asked = s.scalars(select(Message.id).where(Message.conversation_id == c2_id, Message.sender == "customer")).one()
+        asked = s.scalars(select(Message.id).where(Message.conversation_id == c2_id,
+                                                   Message.sender == "customer")).one()
     with db.session() as s:
         assert (at(DAY1, 9), asked) in {(h, i) for h, i in s.execute(select(UnansweredRow.hour,
                                                                               UnansweredRow.message_id))}
@@ -174,7 +176,7 @@ def test_erasing_a_customer_recounts_their_hours(db: Database, settings: CoreSet
     with db.session() as s:
         rollups.refresh(s, NOW)
     assert figures(db, TWO_DAYS, NOW)[0] == slow
-    assert rollup(db, at(DAY1, 9), "conversations") is None  # c2 was the hour's only chat
+    assert stored(db, at(DAY1, 9), "conversations") is None  # c2 was the hour's only chat
     with db.session() as s:
         assert asked not in set(s.scalars(select(UnansweredRow.message_id)))
         assert at(DAY1, 10) not in {h for (h,) in s.execute(select(DurationRow.hour))}  # its time to a person
@@ -209,7 +211,7 @@ def test_cli_rebuild_then_refresh(sqlite_db: Database, monkeypatch: pytest.Monke
         get_settings.cache_clear()
     assert '"new_hours": ' in rebuilt and int(rebuilt.split('"new_hours": ')[1].split(",")[0]) > 24 * 270
     assert refreshed.strip() in ('{"new_hours": 0, "recomputed_hours": 0}', '{"new_hours": 1, "recomputed_hours": 0}')
-    assert rollup(sqlite_db, at(DAY2, 8), "conversations") == (1, 0.0)
+    assert stored(sqlite_db, at(DAY2, 8), "conversations") == 1
 
 
 def test_a_range_bounded_at_half_hours_is_exact(db: Database) -> None:
