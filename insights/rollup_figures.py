@@ -110,13 +110,15 @@ def totals(session: Session, period: Period) -> Totals:
         ):
             if seconds:
                 out.durations[(key, metric)].extend(map(float, seconds.split(",")))
-        # Each question once, its text by one primary-key probe (as a join, PostgreSQL hashed every
-        # message), counted by exact text in the database; an erased message's text is NULL: not counted.
-        said = select(Message.text).where(Message.id == UnansweredRow.message_id).scalar_subquery()
-        asked = (select(UnansweredRow.message_id, said.label("said")).where(*covered(UnansweredRow.hour))
-                 .distinct().subquery())
-        out.counted = {words: int(n) for words, n in session.execute(  # NULL filtered here: in SQL it probes twice
-            select(asked.c.said, func.count()).group_by(asked.c.said)) if words is not None}
+        # Each question once, then its text by one primary-key probe (as a join, PostgreSQL hashed every
+        # message); an erased message's text is NULL: not counted.
+        asked = select(UnansweredRow.message_id.label("mid")).where(*covered(UnansweredRow.hour)).distinct().subquery()
+        said = select(Message.text).where(Message.id == asked.c.mid).scalar_subquery()
+        counted: dict[str, int] = defaultdict(int)
+        for (words,) in session.execute(select(said).select_from(asked)):
+            if words is not None:
+                counted[words] += 1
+        out.counted = counted
     fmt = _FMT[gran]
     if raw_parts:
         parts = compute_many(session, raw_parts)

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
 
-
 # A wide row per hour for the parts with no dimension: (figure part, its metric and column in Parts).
 SCALARS: list[tuple[str, str, str]] = [
     ("conversations", "conversations", "n"), ("chats", "containment", "n"),

@@ -1,4 +1,4 @@
-"""dashboard rollups: counts and sums per UTC hour (and per trigger, intent), durations, unanswered-question pointers, state, dirty hours
+"""dashboard rollups: counts and sums per UTC hour, per trigger and intent, durations, question ids, dirty hours
 
 Revision ID: 0011
 Revises: 0010

@@ -7,8 +7,8 @@ from sqlalchemy import inspect
 from core.db import Database
 from crm import migrate
 
-TABLES = {"dashboard_hours", "dashboard_rollups", "dashboard_durations", "dashboard_unanswered", "dashboard_rollup_state",
-          "dashboard_dirty_hours"}
+TABLES = {"dashboard_hours", "dashboard_rollups", "dashboard_durations", "dashboard_unanswered",
+          "dashboard_rollup_state", "dashboard_dirty_hours"}
 
 
 def test_migration_0011_creates_the_rollup_tables(db: Database) -> None:
