@@ -24,7 +24,7 @@ from insights.rollup_models import SCALARS, DirtyHour, DurationRow, HourRow, Rol
 from insights.sql import bucket, json_flag, json_text, seconds_between
 
 HOUR = timedelta(hours=1)
-CHUNK = timedelta(days=7)  # a rebuild computes a week per statement: bounded memory, one transaction each
+CHUNK = timedelta(days=1)  # new hours are rolled up a day per statement and transaction
 _KEY = "%Y-%m-%d %H:00"
 
 
@@ -269,15 +269,24 @@ def refresh(session: Session, now: datetime | None = None) -> dict[str, int]:
     if through < target:
         t = through
         while t < target:
+            # A chunk per transaction: the first run on a year of history must not hold SQLite's
+            # write lock for a minute; readers use each chunk as soon as it is committed.
             store_hours(session, t, min(t + CHUNK, target))
             t = min(t + CHUNK, target)
+            state.through, state.updated_at = t, utcnow()
+            session.commit()
         new_hours = int((target - through) / HOUR)
         through = target
     redone = 0
-    for h in sorted({floor_hour(h) for _, h in seen}):
-        if h < through:
-            store_hours(session, h, h + HOUR)
-            redone += 1
+    runs: list[list[datetime]] = []
+    for h in sorted({floor_hour(h) for _, h in seen if h < through}):
+        if runs and runs[-1][1] == h:
+            runs[-1][1] = h + HOUR
+        else:
+            runs.append([h, h + HOUR])
+    for a, b in runs:  # neighbouring dirty hours in one go
+        store_hours(session, a, b)
+        redone += int((b - a) / HOUR)
     ids = [i for i, _ in seen]
     for i in range(0, len(ids), 1000):
         session.execute(delete(DirtyHour).where(DirtyHour.id.in_(ids[i : i + 1000])))
