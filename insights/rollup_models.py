@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Float, Integer, String, Text
+from sqlalchemy import Float, Integer, PrimaryKeyConstraint, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, utcnow
@@ -32,6 +32,7 @@ class HourRow(Base):
     """Every part without a dimension for one UTC hour, one column each (a year is 8,760 rows to sum)."""
 
     __tablename__ = "dashboard_hours"
+    __table_args__ = {"sqlite_with_rowid": False}  # read in key order from the table itself (migration 0011)
 
     hour: Mapped[datetime] = mapped_column(primary_key=True)  # UTC, the start of the hour
     conversations: Mapped[int] = mapped_column(Integer, default=0)  # started
@@ -52,6 +53,7 @@ class RollupRow(Base):
     """A count per UTC hour and label: handoffs per trigger, customer messages per intent."""
 
     __tablename__ = "dashboard_rollups"
+    __table_args__ = (PrimaryKeyConstraint("metric", "hour", "dim"), {"sqlite_with_rowid": False})
 
     hour: Mapped[datetime] = mapped_column(primary_key=True)
     metric: Mapped[str] = mapped_column(String(32), primary_key=True)  # handoffs | intents
@@ -66,6 +68,7 @@ class DurationRow(Base):
     cost more to read than the raw query they replace."""
 
     __tablename__ = "dashboard_durations"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     hour: Mapped[datetime] = mapped_column(primary_key=True)
     metric: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -98,6 +101,7 @@ class UnansweredRow(Base):
     before its hour is recomputed."""
 
     __tablename__ = "dashboard_unanswered"
+    __table_args__ = {"sqlite_with_rowid": False}
 
     hour: Mapped[datetime] = mapped_column(primary_key=True)
     message_id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -24,26 +24,30 @@ def upgrade() -> None:
         'answers_rated', 'answers_yes', 'scored')],
     sa.Column('sentiment_sum', sa.Float(), nullable=False),
     sa.Column('negative', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('hour')
+    sa.PrimaryKeyConstraint('hour'),
+    sqlite_with_rowid=False,
     )
     op.create_table('dashboard_rollups',
     sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
     sa.Column('metric', sa.String(length=32), nullable=False),
     sa.Column('dim', sa.String(length=64), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('hour', 'metric', 'dim')
+    sa.PrimaryKeyConstraint('metric', 'hour', 'dim'),  # each figure reads one metric's range
+    sqlite_with_rowid=False,
     )
     op.create_table('dashboard_durations',
     sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
     sa.Column('metric', sa.String(length=32), nullable=False),
     sa.Column('n', sa.Integer(), nullable=False),
     sa.Column('seconds', sa.Text(), nullable=False),
-    sa.PrimaryKeyConstraint('hour', 'metric')
+    sa.PrimaryKeyConstraint('hour', 'metric'),
+    sqlite_with_rowid=False,
     )
     op.create_table('dashboard_unanswered',
     sa.Column('hour', sa.DateTime(timezone=True), nullable=False),
     sa.Column('message_id', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('hour', 'message_id')
+    sa.PrimaryKeyConstraint('hour', 'message_id'),
+    sqlite_with_rowid=False,
     )
     op.create_table('dashboard_rollup_state',
     sa.Column('id', sa.Integer(), nullable=False),

@@ -18,7 +18,7 @@ def test_migration_0011_creates_the_rollup_tables(db: Database) -> None:
     assert [c["name"] for c in insp.get_columns("dashboard_hours")] == [
         "hour", "conversations", "chats", "contained", "ratings", "rating_sum", "rated_good", "answers",
         "answers_rated", "answers_yes", "scored", "sentiment_sum", "negative"]
-    assert insp.get_pk_constraint("dashboard_rollups")["constrained_columns"] == ["hour", "metric", "dim"]
+    assert insp.get_pk_constraint("dashboard_rollups")["constrained_columns"] == ["metric", "hour", "dim"]
     assert {i["name"] for i in insp.get_indexes("dashboard_dirty_hours")} == {"ix_dashboard_dirty_hours_hour"}
 
 
