@@ -23,7 +23,7 @@ from insights import dashboard as raw
 from insights.dashboard import Figure, Period
 from insights.rollup_models import SCALARS, DurationRow, HourRow, RollupRow, UnansweredRow
 from insights.rollups import HOUR, ceil_hour, compute_many, dirty_hours, floor_hour, rolled_through
-from insights.sql import bucket
+from insights.sql import bucket, joined
 
 _FMT = {"day": "%Y-%m-%d", "hour": "%Y-%m-%d %H:00"}
 
@@ -105,8 +105,9 @@ def totals(session: Session, period: Period) -> Totals:
             .where(*covered(RollupRow.hour), RollupRow.metric == "intents").group_by(RollupRow.dim)
         )})
         db_ = bucket(DurationRow.hour, gran)
-        for key, metric, seconds in session.execute(
-            select(db_, DurationRow.metric, DurationRow.seconds).where(*covered(DurationRow.hour))
+        for key, metric, seconds in session.execute(  # one string per bucket: a year by day is 730 rows
+            select(db_, DurationRow.metric, joined(DurationRow.seconds)).where(*covered(DurationRow.hour))
+            .group_by(db_, DurationRow.metric)
         ):
             if seconds:
                 out.durations[(key, metric)].extend(map(float, seconds.split(",")))
