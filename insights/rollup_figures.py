@@ -3,7 +3,7 @@
 A period is split into the hours the rollups cover (every whole hour before `rolled_through` that
 is not marked dirty) and what is left: the partial hours at its ends, the still-open hours after
 `rolled_through`, and dirty hours. The left-over intervals are computed from the raw tables with the
-same hour-by-hour parts the rollups store (insights.rollups.compute), then both are summed into the
+same hour-by-hour parts the rollups store (insights.rollups.compute_many), then both are summed into the
 period's buckets and drawn by the raw figures' own builders, so the numbers are the raw figures'.
 """
 
@@ -53,8 +53,6 @@ def plan(period: Period, through: datetime | None, dirty: set[datetime]) -> tupl
     if through is None or lo >= min(hi, through):
         return None, [(period.start, period.end)]
     hi = min(hi, through)
-    if lo >= hi:
-        return None, [(period.start, period.end)]
     raw_parts: list[tuple[datetime, datetime]] = []
     if period.start < lo:
         raw_parts.append((period.start, lo))
