@@ -4,8 +4,10 @@ Seeds a fresh SQLite database (and, when DATABASE_URL is set, a new PostgreSQL d
 drops afterwards) with conversations, messages, handoffs and ratings in proportions like the demo
 desk's, spread over --history-days days before the range's end (365: a desk with 100,000 chats a
 year looking at its last month; 30: the worst case, every conversation inside the range), then
-times each aggregation and the whole dashboard for the last 30 days (p50 and max over --runs
-runs) and writes bench/results/dashboard.json.
+builds the hourly rollups as the app's minute job leaves them (the last hour open, three hours
+dirty), times the dashboard as served (insights.rollup_figures) and from the raw queries alone, for
+the last 30 days and (365-day history) the whole year (p50 and max over --runs runs), and writes
+bench/results/dashboard.json.
 """
 
 from __future__ import annotations
@@ -120,10 +122,11 @@ def seed(db: Database, n: int, rnd: random.Random, history_days: int = DAYS) -> 
             "ratings": sum(1 for c in convs if c["rating"]), "customers": len(customers)}
 
 
-def time_all(db: Database, runs: int) -> dict[str, Any]:
+def time_all(db: Database, runs: int, history_days: int, per_figure: bool) -> dict[str, Any]:
+    """Time the dashboard as served (rollups + raw edge) and, for comparison, from the raw queries alone."""
+    from insights import rollup_figures
     from insights.dashboard import FIGURES, Period, dashboard, queue_now
 
-    period = Period(END - timedelta(days=DAYS), END, "day")
     out: dict[str, Any] = {}
 
     def measure(fn: Any) -> dict[str, float]:
@@ -139,16 +142,41 @@ def time_all(db: Database, runs: int) -> dict[str, Any]:
         return {"p50_ms": round(statistics.median(times), 1), "max_ms": round(max(times), 1),
                 "cpu_p50_ms": round(statistics.median(cpu), 1)}
 
-    for key, fn in FIGURES.items():
-        out[key] = measure(lambda s, fn=fn: fn(s, period))
-    out["queue"] = measure(lambda s: queue_now(s, END))
-    out["whole dashboard (30 days by day)"] = measure(lambda s: dashboard(s, period, END))
-    hourly = Period(END - timedelta(days=DAYS), END, "hour")
-    out["whole dashboard (30 days by hour)"] = measure(lambda s: dashboard(s, hourly, END))
+    ranges = [(f"last {DAYS} days", DAYS)]
+    if history_days > DAYS:
+        ranges.append((f"all {history_days} days", history_days))
+    for label, days in ranges:
+        for gran in ("day", "hour"):
+            if gran == "hour" and days > 31:
+                continue
+            period = Period(END - timedelta(days=days), END, gran)
+            out[f"served dashboard ({label} by {gran})"] = measure(
+                lambda s, p=period: rollup_figures.dashboard(s, p, END))
+            out[f"raw dashboard ({label} by {gran})"] = measure(lambda s, p=period: dashboard(s, p, END))
+    if per_figure:
+        period = Period(END - timedelta(days=DAYS), END, "day")
+        for key, fn in FIGURES.items():
+            out[f"raw {key}"] = measure(lambda s, fn=fn: fn(s, period))
+        out["queue"] = measure(lambda s: queue_now(s, END))
     return out
 
 
-def run_on(url: str, n: int, runs: int, seed_value: int, history_days: int) -> dict[str, Any]:
+def roll_up(db: Database) -> dict[str, Any]:
+    """Build the rollups as the app's minute job leaves them mid-hour: every hour before END's rolled up
+    except the last (still open, read raw) and three hours changed since (marked dirty, read raw)."""
+    from insights.rollup_models import DirtyHour
+    from insights.rollups import rebuild
+
+    t = time.perf_counter()
+    with db.session() as s:
+        done = rebuild(s, END - timedelta(minutes=1))
+    seconds = time.perf_counter() - t
+    with db.session() as s:
+        s.add_all([DirtyHour(hour=END - timedelta(hours=h)) for h in (5, 30, 200)])
+    return {"rebuild_seconds": round(seconds, 1), **done, "open_hours": 1, "dirty_hours": 3}
+
+
+def run_on(url: str, n: int, runs: int, seed_value: int, history_days: int, per_figure: bool = False) -> dict[str, Any]:
     from crm import migrate
 
     db = Database(url)
@@ -157,15 +185,22 @@ def run_on(url: str, n: int, runs: int, seed_value: int, history_days: int) -> d
         t = time.perf_counter()
         counts = seed(db, n, random.Random(seed_value), history_days)
         seeded = time.perf_counter() - t
-        if not db.is_sqlite:
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("ANALYZE")
-        else:
-            with db.engine.begin() as conn:
-                conn.exec_driver_sql("ANALYZE")
-        return {"rows": counts, "seed_seconds": round(seeded, 1), "timings": time_all(db, runs)}
+        _analyze(db)
+        rolled = roll_up(db)
+        _analyze(db)  # as autovacuum would have by then: the planners see the rollup tables' sizes
+        return {"rows": counts, "seed_seconds": round(seeded, 1), "rollups": rolled,
+                "timings": time_all(db, runs, history_days, per_figure)}
     finally:
         db.dispose()
+
+
+def _analyze(db: Database) -> None:
+    if not db.is_sqlite:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
+    else:
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
 
 
 def _pg_admin(admin_url: str, sql: str) -> None:
@@ -182,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--history-days", default="365,30", help="comma-separated: one run per history length")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--per-figure", action="store_true", help="also time each raw figure on its own")
     args = ap.parse_args(argv)
     result: dict[str, Any] = {"machine": describe_machine(), "conversations": args.conversations,
                               "range_days": DAYS, "runs": args.runs, "load_average": os.getloadavg()}
@@ -190,7 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     for days in (int(d) for d in args.history_days.split(",")):
         label = f"{args.conversations} conversations over {days} days"
         with tempfile.TemporaryDirectory() as tmp:
-            res = run_on(f"sqlite:///{tmp}/bench.db", args.conversations, args.runs, args.seed, days)
+            res = run_on(f"sqlite:///{tmp}/bench.db", args.conversations, args.runs, args.seed, days,
+                             args.per_figure)
         result[f"sqlite, {label}"] = res
         _print(f"sqlite, {label}", res)
         if pg.startswith(("postgres://", "postgresql")):
@@ -198,7 +235,8 @@ def main(argv: list[str] | None = None) -> None:
             name = f"firstline_bench_{uuid.uuid4().hex[:8]}"
             _pg_admin(admin, f'CREATE DATABASE "{name}"')
             try:
-                res = run_on(f"{admin.rpartition('/')[0]}/{name}", args.conversations, args.runs, args.seed, days)
+                res = run_on(f"{admin.rpartition('/')[0]}/{name}", args.conversations, args.runs, args.seed, days,
+                             args.per_figure)
             finally:
                 _pg_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             result[f"postgresql, {label}"] = res
@@ -212,8 +250,9 @@ def main(argv: list[str] | None = None) -> None:
 
 def _print(name: str, res: dict[str, Any]) -> None:
     print(f"\n{name}: {res['rows']} (seeded in {res['seed_seconds']} s)")
+    print(f"  rollups: {res['rollups']}")
     for key, t in res["timings"].items():
-        print(f"  {key:36s} p50 {t['p50_ms']:8.1f} ms   max {t['max_ms']:8.1f} ms   "
+        print(f"  {key:44s} p50 {t['p50_ms']:8.1f} ms   max {t['max_ms']:8.1f} ms   "
               f"(this process's CPU p50 {t['cpu_p50_ms']:7.1f} ms)")
 
 

@@ -142,7 +142,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", default=f"cli:{os.environ.get('USER', 'unknown')}",
                    help="who erases (kept in the audit record)")
     p.set_defaults(func=cmd_customer)
-    for module in ("bot.nlu.cli", "knowledge_base.cli", "bot.replay"):
+    for module in ("bot.nlu.cli", "knowledge_base.cli", "bot.replay", "insights.cli"):
         try:
             mod = __import__(module, fromlist=["add_commands"])
         except ImportError:

@@ -80,6 +80,15 @@ class PromiseScheduler:
             self._sched.add_job(_noop, "interval", seconds=60, id="followup-wakeup", jobstore="local",
                                 replace_existing=True)
 
+    def every(self, job_id: str, seconds: int, fn: Any) -> bool:
+        """Run fn every `seconds` in the process that runs jobs (not stored: each start adds it); return
+        whether this process runs it. Other packages' periodic chores (the dashboard rollups) use this."""
+        if not self.run_jobs:
+            return False
+        self._sched.add_job(fn, "interval", seconds=seconds, id=job_id, jobstore="local", replace_existing=True,
+                            next_run_time=utcnow())
+        return True
+
     def shutdown(self) -> None:
         global _service
         if self._sched.running:

@@ -3,7 +3,7 @@
 Uses crm (the recorded conversations) and core (the embedder, events); imports nothing else of ours.
 """
 
-from insights import models  # noqa: F401  (registers the surge tables on Base.metadata)
+from insights import models, rollup_models  # noqa: F401  (register the surge and rollup tables on Base.metadata)
 from insights.gaps import Cluster, FailedQuestion, cluster_questions, failed_questions, nlu_yaml, questions_by_id
 from insights.notice import NoticeBoard, NoticeError, active_notice, clear_notice, notice_history, set_notice
 from insights.surge import Alert, Baseline, Driver, SurgeDetector, Transition, threshold

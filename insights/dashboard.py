@@ -93,7 +93,10 @@ def _pct(part: float, whole: float) -> float | None:
 def conversations(session: Session, period: Period) -> Figure:
     b = bucket(Conversation.created_at, period.granularity)
     rows = session.execute(select(b, func.count()).where(period.within(Conversation.created_at)).group_by(b)).all()
-    data = _per_bucket(period, rows, 1)
+    return conversations_figure(period, _per_bucket(period, rows, 1))
+
+
+def conversations_figure(period: Period, data: dict[str, list[Any]]) -> Figure:
     return Figure("conversations", "Conversations",
                   "Conversations started in each period, on any channel.",
                   ["period", "conversations"], [[k, int(v[0])] for k, v in data.items()], "bar", ["conversations"])
@@ -107,7 +110,10 @@ def containment(session: Session, period: Period) -> Figure:
         select(b, func.count(), func.sum(case((handed, 0), else_=1)))
         .where(period.within(Conversation.created_at), wrote).group_by(b)
     ).all()
-    data = _per_bucket(period, rows, 2)
+    return containment_figure(period, _per_bucket(period, rows, 2))
+
+
+def containment_figure(period: Period, data: dict[str, list[Any]]) -> Figure:
     out = [[k, int(n), int(c or 0), _pct(c or 0, n)] for k, (n, c) in data.items()]
     return Figure("containment", "Containment",
                   "Of the conversations started in the period in which the customer wrote at least once, the share "
@@ -122,11 +128,13 @@ def handoffs_by_trigger(session: Session, period: Period) -> Figure:
         .where(period.within(Handoff.created_at), Handoff.trigger.not_in(NOT_BOT_HANDOFFS))
         .group_by(b, Handoff.trigger)
     ).all()
+    return handoffs_figure(period, {(key, trigger): int(n) for key, trigger, n in rows})
+
+
+def handoffs_figure(period: Period, cells: dict[tuple[str, str], int]) -> Figure:
     totals: dict[str, int] = defaultdict(int)
-    cells: dict[tuple[str, str], int] = {}
-    for key, trigger, n in rows:
-        totals[trigger] += int(n)
-        cells[(key, trigger)] = int(n)
+    for (_, trigger), n in cells.items():
+        totals[trigger] += n
     triggers = sorted(totals, key=lambda t: (-totals[t], t))
     out = [[k, *(cells.get((k, t), 0) for t in triggers), sum(cells.get((k, t), 0) for t in triggers)]
            for k in period.keys()]
@@ -136,11 +144,15 @@ def handoffs_by_trigger(session: Session, period: Period) -> Figure:
                   ["period", *triggers, "total"], out, "stacked", triggers)
 
 
-def _durations(period: Period, rows: Sequence[Sequence[Any]]) -> list[list[Any]]:
+def _by_bucket(rows: Sequence[Sequence[Any]]) -> dict[str, list[float]]:
     by: dict[str, list[float]] = defaultdict(list)
     for key, seconds in rows:
         if seconds is not None and seconds >= 0:
             by[key].append(float(seconds))
+    return by
+
+
+def _durations(period: Period, by: dict[str, list[float]]) -> list[list[Any]]:
     out = []
     for k in period.keys():
         values = sorted(by.get(k, []))
@@ -155,10 +167,14 @@ def time_to_person(session: Session, period: Period) -> Figure:
         select(b, seconds_between(Handoff.created_at, Handoff.accepted_at))
         .where(period.within(Handoff.created_at), Handoff.accepted_at.is_not(None), Handoff.trigger != "transfer")
     ).all()
+    return time_to_person_figure(period, _by_bucket(rows))
+
+
+def time_to_person_figure(period: Period, by: dict[str, list[float]]) -> Figure:
     return Figure("time-to-person", "Time to a named person",
                   "For handoffs made in the period that an agent accepted: seconds from the handoff to the accept "
                   "(median and 90th percentile). A re-routed chat counts from the re-route.",
-                  ["period", "accepted", "median s", "p90 s"], _durations(period, rows), "line",
+                  ["period", "accepted", "median s", "p90 s"], _durations(period, by), "line",
                   ["median s", "p90 s"], "s")
 
 
@@ -179,11 +195,15 @@ def first_response(session: Session, period: Period) -> Figure:
     )
     b = bucket(first.c.at, period.granularity)
     rows = session.execute(select(b, seconds_between(first.c.at, reply)).where(period.within(first.c.at))).all()
+    return first_response_figure(period, _by_bucket(rows))
+
+
+def first_response_figure(period: Period, by: dict[str, list[float]]) -> Figure:
     return Figure("first-response", "First response by a person",
                   "For conversations first handed off in the period: seconds from that handoff to the first message "
                   "an agent wrote to the customer (median and 90th percentile; chats no agent has answered yet are "
                   "left out).",
-                  ["period", "answered", "median s", "p90 s"], _durations(period, rows), "line",
+                  ["period", "answered", "median s", "p90 s"], _durations(period, by), "line",
                   ["median s", "p90 s"], "s")
 
 
@@ -193,7 +213,11 @@ def csat(session: Session, period: Period) -> Figure:
         select(b, func.count(), func.sum(case((Conversation.rating >= 4, 1), else_=0)), func.avg(Conversation.rating))
         .where(period.within(Conversation.created_at), Conversation.rating.is_not(None)).group_by(b)
     ).all()
-    data = _per_bucket(period, rows, 3)
+    return csat_figure(period, _per_bucket(period, rows, 3))
+
+
+def csat_figure(period: Period, data: dict[str, list[Any]]) -> Figure:
+    """data: per bucket [ratings, rated 4-5, mean rating]."""
     out = [[k, int(n), int(good or 0), _pct(good or 0, n), None if not n else round(float(avg), 2)]
            for k, (n, good, avg) in data.items()]
     return Figure("csat", "Customer satisfaction (CSAT)",
@@ -210,7 +234,10 @@ def answer_helpfulness(session: Session, period: Period) -> Figure:
         .where(json_text(Message.meta, "kind") == "kb_answer", period.within(Message.created_at))
         .group_by(b)
     ).all()
-    data = _per_bucket(period, rows, 3)
+    return helpful_figure(period, _per_bucket(period, rows, 3))
+
+
+def helpful_figure(period: Period, data: dict[str, list[Any]]) -> Figure:
     out = [[k, int(n), int(rated), int(yes or 0), _pct(yes or 0, rated)] for k, (n, rated, yes) in data.items()]
     return Figure("helpful", '"Did this help?"',
                   'Knowledge-base answers the bot gave in the period, how many the customer rated with "Did this '
@@ -226,7 +253,11 @@ def sentiment(session: Session, period: Period) -> Figure:
         .where(period.within(Message.created_at), Message.sender == Sender.CUSTOMER, Message.sentiment.is_not(None))
         .group_by(b)
     ).all()
-    data = _per_bucket(period, rows, 3)
+    return sentiment_figure(period, _per_bucket(period, rows, 3))
+
+
+def sentiment_figure(period: Period, data: dict[str, list[Any]]) -> Figure:
+    """data: per bucket [messages, mean score, negative messages]."""
     out = [[k, int(n), None if not n else round(float(avg), 3), _pct(neg or 0, n)]
            for k, (n, avg, neg) in data.items()]
     return Figure("sentiment", "Customer sentiment",
@@ -236,12 +267,17 @@ def sentiment(session: Session, period: Period) -> Figure:
 
 
 def top_intents(session: Session, period: Period) -> Figure:
-    n = func.count().label("n")
     rows = session.execute(
-        select(Message.intent, n)
+        select(Message.intent, func.count())
         .where(period.within(Message.created_at), Message.sender == Sender.CUSTOMER, Message.intent.is_not(None))
-        .group_by(Message.intent).order_by(n.desc(), Message.intent).limit(TOP_N)
+        .group_by(Message.intent)
     ).all()
+    return intents_figure({i: int(c) for i, c in rows})
+
+
+def intents_figure(counts: dict[str, int]) -> Figure:
+    # Ordered here, not by SQL: PostgreSQL's collation would order tied names differently from SQLite's.
+    rows = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_N]
     return Figure("intents", "Top intents",
                   f"The {TOP_N} intents the NLU gave customer messages in the period most often (nlu_fallback "
                   "included: it is what the bot did not understand).",
@@ -261,12 +297,25 @@ def top_unanswered(session: Session, period: Period) -> Figure:
     ids = sorted({i for (i,) in session.execute(
         select(asked).where(json_text(failed.meta, "kind").in_(FAILED_ANSWER_KINDS), period.within(failed.created_at))
     ) if i is not None})
-    texts: dict[str, list[str]] = defaultdict(list)
+    return unanswered_figure(session, ids)
+
+
+def unanswered_figure(session: Session, ids: Sequence[int], counted: dict[str, int] | None = None) -> Figure:
+    """The figure from the ids of the questions (each once) and how often each exact text occurred among
+    questions already counted elsewhere (`counted`, disjoint from ids); ids of deleted messages count nothing."""
+    times: dict[str, int] = defaultdict(int)
+    for text, n in (counted or {}).items():
+        times[text] += n
     for i in range(0, len(ids), 1000):
         for (text,) in session.execute(select(Message.text).where(Message.id.in_(ids[i : i + 1000]))):
-            texts[text.strip().lower()].append(text)
-    top = sorted(texts.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:TOP_N]
-    rows = [(min(group), len(group)) for _, group in top]
+            times[text] += 1
+    groups: dict[str, list[Any]] = {}  # the same question ignoring case and spaces: [times, first text]
+    for text, n in times.items():
+        g = groups.setdefault(text.strip().lower(), [0, text])
+        g[0] += n
+        g[1] = min(g[1], text)
+    top = sorted(groups.items(), key=lambda kv: (-kv[1][0], kv[0]))[:TOP_N]
+    rows = [(first, n) for _, (n, first) in top]
     return Figure("unanswered", "Top unanswered questions",
                   "Customer questions the bot answered with no answer, 'not understood' or a clarifying question in "
                   "the period, counted by their exact text (case and spaces ignored). The gaps report groups them by "

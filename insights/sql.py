@@ -118,3 +118,20 @@ def _json_flag_sqlite(element: json_flag, compiler: Any, **kw: Any) -> str:
 def _json_flag_pg(element: json_flag, compiler: Any, **kw: Any) -> str:
     col = compiler.process(element.clauses, **kw)
     return f"(CASE ({col} ->> '{element.key}') WHEN 'true' THEN 1 WHEN 'false' THEN 0 END)"
+
+
+class joined(FunctionElement[str]):  # noqa: N801
+    """An aggregate: the group's texts joined by commas (in no particular order)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(joined, "sqlite")
+def _joined_sqlite(element: joined, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(joined, "postgresql")
+def _joined_pg(element: joined, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"

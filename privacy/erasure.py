@@ -73,6 +73,10 @@ def erase_everywhere(
         counts["articles"] = len(changed)
         counts["surge_samples"] = _scrub_surge_samples(s, forms)
     with db.session() as s:
+        # The dashboard rollups hold counts only, but their hours must be recounted without this customer.
+        from insights.rollups import mark_conversations
+
+        mark_conversations(s, conversation_ids)
         erased = erase_customer_records(s, customer_id, erased_by, counts)
         at = (erased.erased_at or utcnow()).isoformat()
     for article_id in changed:  # re-index: the search index holds no passage of theirs either

@@ -84,6 +84,9 @@ def build_runtime(
 ) -> Runtime:
     """Return a started runtime; anything passed in (tests) is used instead of the real part."""
     say = progress or (lambda msg: log.info(msg))
+    from insights.rollup_marks import install as mark_rollup_changes
+
+    mark_rollup_changes()  # before the demo seed writes: every write marks the dashboard hours it changes
     if db is None:
         db, notes = prepare_database(settings)
         for n in notes:

@@ -25,6 +25,25 @@ def install(rt: Runtime, *, ticker: bool = True) -> None:
         rt.extras["surge_watch"] = watch
         metrics_subscriber(rt.bus)
     install_channels(rt)
+    _schedule_rollups(rt)
+
+
+def _schedule_rollups(rt: Runtime) -> None:
+    """Mark changed rollup hours on every flush, and refresh the dashboard rollups each minute on the
+    follow-up scheduler (the process holding its runner lock). Without it the dashboard stays exact,
+    reading the hours not rolled up from the raw tables, only slower."""
+    from insights.rollup_marks import install as mark_changes
+    from insights.rollups import refresh
+
+    mark_changes()
+
+    def job() -> None:
+        with rt.db.session() as s:
+            refresh(s)
+
+    sched = rt.extras.get("followups")
+    if sched is not None and hasattr(sched, "every"):
+        sched.every("dashboard-rollups", 60, job)
 
 
 def _admin_webhook() -> Any:

@@ -135,3 +135,14 @@ def test_two_app_workers_one_runs_jobs_the_other_only_stores_them(db: Database, 
     # The runner stops (or dies): the next process to start takes the lock over.
     schedulers.stop(runner)
     assert schedulers.start(EventBus()).run_jobs
+
+
+def test_every_runs_a_chore_only_in_the_process_that_runs_jobs(db: Database, schedulers: Schedulers) -> None:
+    import threading
+
+    ran = threading.Event()
+    runner, worker = schedulers.start(EventBus()), schedulers.start(EventBus())
+    assert runner.every("chore", 60, ran.set) is True
+    assert worker.every("chore", 60, ran.set) is False
+    assert ran.wait(10)  # the first run is at once, not a minute later
+    assert [j for j, _ in runner.jobs()] == []  # not a stored follow-up job

@@ -37,7 +37,8 @@ def period_from(start: str, end: str, granularity: str, today: date | None = Non
 
 def _render(request: Request, user: StaffUser, base: str, start: str, end: str, granularity: str) -> Response:
     from insights.charts import svg
-    from insights.dashboard import PeriodError, agents_online, dashboard
+    from insights.dashboard import PeriodError, agents_online
+    from insights.rollup_figures import dashboard
 
     rt = request.app.state.runtime
     error, figures, online = None, [], 0
@@ -65,7 +66,8 @@ def _render(request: Request, user: StaffUser, base: str, start: str, end: str, 
 
 def _csv(request: Request, key: str, start: str, end: str, granularity: str) -> Response:
     from insights.charts import to_csv
-    from insights.dashboard import PeriodError, figure
+    from insights.dashboard import PeriodError
+    from insights.rollup_figures import figure
 
     try:
         period = period_from(start, end, granularity)
