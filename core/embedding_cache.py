@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import MutableMapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 
 from core.embedding import Embedder
-from core.forgetting import count_matching, drop_matching
+from core.forgetting import Forgetful
 
 
-class CachedEmbedder:
+class CachedEmbedder(Forgetful):
     """Embedder wrapper: an LRU of text -> vector for batches up to `max_batch` texts."""
 
     def __init__(self, inner: Embedder, size: int = 4096, max_batch: int = 16) -> None:
@@ -51,19 +52,8 @@ class CachedEmbedder:
                         self._lru.popitem(last=False)
         return np.stack([found[t] for t in texts])
 
-    def forget(self, texts: Sequence[str]) -> int:
-        """Drop the vectors of these texts (an erased customer's messages); return how many."""
-        with self._lock:
-            return drop_matching(self._lru, texts)
-
-    def holding(self, texts: Sequence[str]) -> int:
-        """How many cached vectors belong to these texts."""
-        with self._lock:
-            return count_matching(list(self._lru), texts)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._lru.clear()
+    def _text_cache(self) -> tuple[MutableMapping[str, Any], AbstractContextManager[Any]]:
+        return self._lru, self._lock
 
 
 __all__ = ["CachedEmbedder"]

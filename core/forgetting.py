@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, MutableMapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
 _NOT_WORD = re.compile(r"[\W_]+")
@@ -52,4 +53,29 @@ def count_matching(keys: Iterable[str], texts: Iterable[str]) -> int:
     return sum(1 for k in keys if erased.holds(k)) if erased else 0
 
 
-__all__ = ["ErasedTexts", "comparable", "count_matching", "drop_matching"]
+class Forgetful:
+    """forget / holding / clear for a cache keyed by text: a class names its entries and their lock."""
+
+    def _text_cache(self) -> tuple[MutableMapping[str, Any], AbstractContextManager[Any]]:
+        raise NotImplementedError
+
+    def forget(self, texts: Sequence[str]) -> int:
+        """Drop the entries holding these texts (an erased customer's messages); return how many."""
+        entries, lock = self._text_cache()
+        with lock:
+            return drop_matching(entries, texts)
+
+    def holding(self, texts: Sequence[str]) -> int:
+        """How many entries hold these texts."""
+        entries, lock = self._text_cache()
+        with lock:
+            return count_matching(list(entries), texts)
+
+    def clear(self) -> None:
+        """Empty the cache."""
+        entries, lock = self._text_cache()
+        with lock:
+            entries.clear()
+
+
+__all__ = ["ErasedTexts", "Forgetful", "comparable", "count_matching", "drop_matching"]

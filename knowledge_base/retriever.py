@@ -5,16 +5,18 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import MutableMapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from core.db import Database
 from core.embedding import Embedder
-from core.forgetting import count_matching, drop_matching
+from core.forgetting import Forgetful
 from knowledge_base.answering import Answer, Hit, decide
 from knowledge_base.calibration import features, probability
 from knowledge_base.dense_index import choose_kind
@@ -49,7 +51,7 @@ class Candidates:
     bm25: list[tuple[int, float]]
 
 
-class KnowledgeBase:
+class KnowledgeBase(Forgetful):
     """One per process; thread-safe. The index persists under settings.index_dir."""
 
     def __init__(self, db: Database | None, embedder: Embedder, settings: KBSettings, folder: Path | None) -> None:
@@ -227,20 +229,8 @@ class KnowledgeBase:
                 self._query_cache.popitem(last=False)
         return vec
 
-    def forget(self, texts: Sequence[str]) -> int:
-        """Drop the cached query vectors of these texts (an erased customer's questions); return how many."""
-        with self._query_lock:
-            return drop_matching(self._query_cache, texts)
-
-    def holding(self, texts: Sequence[str]) -> int:
-        """How many cached query vectors belong to these texts."""
-        with self._query_lock:
-            return count_matching(list(self._query_cache), texts)
-
-    def clear(self) -> None:
-        """Empty the query cache (the index is untouched)."""
-        with self._query_lock:
-            self._query_cache.clear()
+    def _text_cache(self) -> tuple[MutableMapping[str, Any], AbstractContextManager[Any]]:
+        return self._query_cache, self._query_lock
 
     def _pool(self) -> ThreadPoolExecutor:
         with self._save_lock:

@@ -6,14 +6,15 @@ import copy
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, MutableMapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.forgetting import count_matching, drop_matching
+from core.forgetting import Forgetful
 
 if TYPE_CHECKING:
     from bot.nlu.intent_model import IntentModel
@@ -96,7 +97,7 @@ def model_text(text: str, settings: NLUSettings) -> str:
     return classifier_text(text) if settings.normalise_text else text
 
 
-class NLUService:
+class NLUService(Forgetful):
     """Parse customer messages into Rasa's format with calibrated intents, entities and sentiment."""
 
     def __init__(self, model: IntentModel, data: TrainingData, embedder: Embedder, settings: NLUSettings,
@@ -196,19 +197,8 @@ class NLUService:
                 self._cache.popitem(last=False)
         return copy.deepcopy(result)
 
-    def forget(self, texts: Sequence[str]) -> int:
-        """Drop the cached parses of these texts (an erased customer's messages); return how many."""
-        with self._lock:
-            return drop_matching(self._cache, texts)
-
-    def holding(self, texts: Sequence[str]) -> int:
-        """How many cached parses belong to these texts."""
-        with self._lock:
-            return count_matching(list(self._cache), texts)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._cache.clear()
+    def _text_cache(self) -> tuple[MutableMapping[str, Any], AbstractContextManager[Any]]:
+        return self._cache, self._lock
 
     def parse_uncached(self, raw: str) -> dict[str, Any]:
         """Parse one message without the cache."""
