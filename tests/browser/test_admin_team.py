@@ -18,8 +18,9 @@ def test_gaps_report_has_no_default_intent_masks_pii_and_dismisses(page: Any, pr
     with httpx.Client(base_url=product.base, timeout=60) as c:
         r = c.post("/api/conversations", json={})
         cid, headers = r.json()["conversation_id"], {"X-Conversation-Token": r.json()["token"]}
-        for text in ("zorblax quibbit flanges, mail me at gap.person@example.com or 07700 900456",
-                     "zorblax quibbit flanges again, gap.person@example.com"):  # out of scope twice: a handoff
+        # out of scope twice (a handoff); the address is incidental ("mail me at …" reads as giving one)
+        for text in ("does the zorblax quibbit need its flanges greased? from gap.person@example.com, 07700 900456",
+                     "so does the zorblax quibbit need greased flanges or not? gap.person@example.com"):
             c.post(f"/api/conversations/{cid}/messages", headers=headers, json={"text": text})
     admin_login(page, product)
     page.goto(f"{product.base}/admin/gaps")

@@ -34,7 +34,9 @@ def dump_tracker(product: Product) -> str:
 def test_erased_customer_is_gone_from_every_api_and_both_databases(product: Product) -> None:
     tag = uuid.uuid4().hex[:8]
     name, email = f"Jordan Quill{tag}", f"jordan.quill.{tag}@example.com"
-    said = [f"hi, my email is {email}", f"how do I reset my password for My Account? ref {tag}"]
+    # a second real question after an answered one: the escalation policy compares them (its vector cache)
+    said = [f"hi, my email is {email}", f"how do I reset my password for My Account? ref {tag}",
+            f"and how do I pay my bill? ref {tag}"]
     with httpx.Client(base_url=product.base, timeout=30) as client:
         r = client.post("/api/conversations", json={"customer": {"name": name}})
         cid, auth = r.json()["conversation_id"], {"X-Conversation-Token": r.json()["token"]}
@@ -59,7 +61,7 @@ def test_erased_customer_is_gone_from_every_api_and_both_databases(product: Prod
             caches = held.json()["caches"]
             assert sorted(caches) == ["escalation_vectors", "kb_queries", "nlu_parses", "surge_samples"]
             assert all(n > 0 for n in caches.values()), caches
-            assert caches["nlu_parses"] == 2  # both messages parsed, each once
+            assert caches["nlu_parses"] == len(said)  # every message parsed, each once
 
             r = admin.post(f"/api/admin/customers/{customer_id}/erase")
             assert r.status_code == 200, r.text
