@@ -233,5 +233,10 @@ def start_followups(db: Database, bus: EventBus, *, mailer: Any = None, clock: A
     sched = PromiseScheduler(service, db, run_jobs=runs)
     sched.lock = lock
     sched.register(bus)
-    sched.start()
+    # Starting creates APScheduler's job table when missing: workers starting together on a fresh
+    # database must not race on that CREATE TABLE (one would fail and uvicorn would stop the app).
+    from core.startup_lock import startup_lock
+
+    with startup_lock(db):
+        sched.start()
     return sched

@@ -1,4 +1,5 @@
-"""Several workers starting at once on one fresh database: one migrates and seeds, none fails.
+"""Several workers starting at once on one fresh database: one migrates, seeds and creates the
+scheduler's job table; none fails.
 
 Regression: two uvicorn workers ran Alembic together on a new PostgreSQL database; one died with a
 duplicate key on `alembic_version`, and uvicorn's master then stopped the whole app ("connection
@@ -27,6 +28,10 @@ WORKER = textwrap.dedent("""
     from web.startup import prepare_database
     settings = CoreSettings(database_url=sys.argv[1], data_dir=Path(sys.argv[2]))
     db, notes = prepare_database(settings)
+    from core.redis_bus import make_bus
+    from followup import start_followups
+    sched = start_followups(db, make_bus("", channel_key=sys.argv[1]))  # creates APScheduler's job table
+    sched.shutdown()
     db.dispose()
     print("started")
 """)
