@@ -7,13 +7,11 @@ Session fixtures, imported by tests/conftest.py, so the e2e and browser tests sh
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from firstline import launch
 from tests.e2e.conftest import Product
 from tests.servers import RedisServer
 
@@ -30,23 +28,14 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 
 @pytest.fixture(scope="session")
 def small_prod(tmp_path_factory: pytest.TempPathFactory, redis_server: RedisServer) -> Iterator[Product]:
-    from tests.conftest import PG_URL, _pg_admin, _pg_url
+    from tests.conftest import PG_URL
+    from tests.e2e.workers import production_product
 
     if not PG_URL:
         pytest.skip("production mode needs DATABASE_URL (PostgreSQL; .ci/run sets it)")
-    name = f"firstline_redis_{uuid.uuid4().hex[:10]}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        try:
-            p = launch.start(tmp_path_factory.mktemp("prod-redis"), secret=SECRET, production=True,
-                             env={"DATABASE_URL": _pg_url(name), "REDIS_URL": redis_server.url,
-                                  "FIRSTLINE_RUN_APP_WORKERS": "1", "FIRSTLINE_RUN_RASA_SERVERS": "1"})
-        except launch.LaunchError as exc:
-            pytest.fail(str(exc))
+    with production_product(tmp_path_factory.mktemp("prod-redis"), secret=SECRET, redis_url=redis_server.url,
+                            workers=1, rasa_servers=1) as p:
         yield p
-        assert p.stop() == 0, "".join(p.output[-30:])
-    finally:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def live_events(base: str) -> str:

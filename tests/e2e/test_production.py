@@ -20,11 +20,10 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from firstline import launch
-from tests.conftest import PG_URL, REDIS_URL, _pg_admin, _pg_url
+from tests.conftest import PG_URL, REDIS_URL
 from tests.e2e.conftest import Product
 from tests.e2e.staff import ensure_agent
-from tests.e2e.workers import second_worker, staff
+from tests.e2e.workers import production_product, second_worker, staff
 
 pytestmark = pytest.mark.e2e
 
@@ -35,19 +34,9 @@ SECRET = "production-e2e-secret-0123456789"
 def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Product]:
     if not PG_URL or not REDIS_URL:
         pytest.skip("production mode needs DATABASE_URL (PostgreSQL) and REDIS_URL (.ci/run sets both)")
-    name = f"firstline_prod_{uuid.uuid4().hex[:10]}"
-    _pg_admin(f'CREATE DATABASE "{name}"')
-    try:
-        try:
-            p = launch.start(tmp_path_factory.mktemp("prod"), secret=SECRET, production=True,
-                             env={"DATABASE_URL": _pg_url(name), "REDIS_URL": REDIS_URL,
-                                        "FIRSTLINE_RUN_APP_WORKERS": "2", "FIRSTLINE_RUN_RASA_SERVERS": "2"})
-        except launch.LaunchError as exc:
-            pytest.fail(str(exc))
+    with production_product(tmp_path_factory.mktemp("prod"), secret=SECRET, redis_url=REDIS_URL,
+                            workers=2, rasa_servers=2) as p:
         yield p
-        assert p.stop() == 0, "".join(p.output[-30:])
-    finally:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture

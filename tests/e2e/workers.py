@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
 
@@ -21,6 +22,32 @@ from core.settings import ROOT
 from firstline import launch
 from tests.e2e.conftest import Product
 from tests.e2e.staff import PASSWORD
+
+
+@contextmanager
+def production_product(data_dir: Path, *, secret: str, redis_url: str, workers: int,
+                       rasa_servers: int) -> Iterator[Product]:
+    """Run `firstline run --production` on a new PostgreSQL database of its own; drop it afterwards."""
+    import uuid
+
+    import pytest
+
+    from tests.conftest import _pg_admin, _pg_url
+
+    name = f"firstline_prod_{uuid.uuid4().hex[:10]}"
+    _pg_admin(f'CREATE DATABASE "{name}"')
+    try:
+        try:
+            p = launch.start(data_dir, secret=secret, production=True,
+                             env={"DATABASE_URL": _pg_url(name), "REDIS_URL": redis_url,
+                                  "FIRSTLINE_RUN_APP_WORKERS": str(workers),
+                                  "FIRSTLINE_RUN_RASA_SERVERS": str(rasa_servers)})
+        except launch.LaunchError as exc:
+            pytest.fail(str(exc))
+        yield p
+        assert p.stop() == 0, "".join(p.output[-30:])
+    finally:
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
