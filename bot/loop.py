@@ -121,7 +121,11 @@ class ConversationLoop:
             return self._result(conversation_id, msg, handoff)
 
         try:
-            replies = self.rt.dialogue.send(conversation_id, clean, {"message_id": msg.id})
+            meta: dict[str, Any] = {"message_id": msg.id}
+            if "error" not in parse:
+                # Rasa takes this instead of asking /nlu to parse the same text again (bot/rasa_site).
+                meta["firstline_parse"] = parse
+            replies = self.rt.dialogue.send(conversation_id, clean, meta)
             if not replies and self._bot_owns(conversation_id):
                 # Rasa's REST channel answers 200 with nothing when something failed inside it (seen
                 # under load, issue 12); only a handoff action rightly says nothing, and it changes owner.

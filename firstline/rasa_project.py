@@ -43,7 +43,8 @@ def rasa_env() -> dict[str, str]:
     # Rasa phones home and TensorFlow is noisy; neither helps here (and there is no network).
     env.update(RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2", SQLALCHEMY_SILENCE_UBER_WARNING="1",
                PYTHONWARNINGS="ignore")
-    # bot/rasa_site/sitecustomize.py: Rasa re-checked a JSON schema on every action call (~40 % of its CPU)
+    # bot/rasa_site/sitecustomize.py: a JSON schema re-checked on every action call (~40 % of its CPU), tracker
+    # commits that waited for the disk, and the parse the app already sent asked for again over HTTP
     site = str(ROOT / "bot" / "rasa_site")
     env["PYTHONPATH"] = os.pathsep.join([site, *[p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]])
     return env

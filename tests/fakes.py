@@ -40,9 +40,11 @@ class FakeDialogue:
         self.replies = replies if replies is not None else [BotReply("Hello from the bot")]
         self.fail = fail
         self.sent: list[tuple[str, str]] = []
+        self.metadata: list[dict[str, Any]] = []
 
     def send(self, sender_id: str, text: str, metadata: dict[str, Any] | None = None) -> list[BotReply]:
         self.sent.append((sender_id, text))
+        self.metadata.append(dict(metadata or {}))
         if self.fail:
             raise DialogueUnavailable("Rasa unreachable: ConnectError")
         return list(self.replies)

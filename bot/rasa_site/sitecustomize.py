@@ -6,6 +6,23 @@ under load (py-spy, README "Operations"), that schema check was about 40 % of th
 Here `jsonschema.validate` keeps one checked validator per distinct schema and otherwise behaves the
 same (the same errors, picked by `best_match`). Rasa imports `validate` inside the function that uses
 it, so replacing the module attribute is enough; nothing in the installed packages is edited.
+
+Rasa's SQL tracker store is synchronous and runs on Rasa's one event loop, so every wait inside it
+stops every conversation that Rasa serves. Profiled (README "Operations"), the commit at the end of
+each turn was 28 % of the embedded Rasa process's time: SQLite's default journal syncs the disk on
+every commit. `_tune_tracker_connections` makes each tracker connection commit without waiting for
+the disk: SQLite in WAL mode with `synchronous=NORMAL` (a crash of the machine, not of the process,
+can lose the last turns' events; the file stays consistent), PostgreSQL with
+`synchronous_commit=off` for Rasa's own sessions only (the same: at most the last fraction of a
+second of tracker events after a server crash, never corruption). The app's database, where
+messages and cases live, keeps full durability. The tracker is the dialogue's short-term memory.
+
+The app parses each customer message before it sends it to Rasa, and Rasa then asked the app to
+parse the same text again over HTTP (its external NLU endpoint): a whole request through the app's
+middleware and thread pool per turn for an answer the app already had. The app now sends its parse
+in the message's metadata (`firstline_parse`); `_use_parse_from_app` makes Rasa's HTTP interpreter
+take it when it is well formed and is the parse of this very text, and removes it from the metadata
+(the tracker keeps the parse once, as Rasa's own parse data). Anything else still goes over HTTP.
 """
 
 from __future__ import annotations
@@ -48,4 +65,87 @@ def _install() -> None:
     jsonschema.validate = validate
 
 
+
+def _tune_tracker_connections() -> None:
+    try:
+        from sqlalchemy import event
+        from sqlalchemy.engine import Engine
+    except ImportError:  # not the Rasa environment
+        return
+
+    @event.listens_for(Engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        module = type(dbapi_conn).__module__
+        cur = dbapi_conn.cursor()
+        try:
+            if module.startswith("sqlite3"):
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=5000")
+            elif module.startswith("psycopg2"):
+                cur.execute("SET synchronous_commit TO off")
+                dbapi_conn.commit()  # psycopg2 opened a transaction for the SET; keep it outside Rasa's
+        finally:
+            cur.close()
+
+
+
+PARSE_KEY = "firstline_parse"
+
+
+def parse_from_metadata(message):  # type: ignore[no-untyped-def]
+    """Return (and remove) the app's parse carried in a message's metadata, if it fits the message."""
+    meta = getattr(message, "metadata", None)
+    if not isinstance(meta, dict) or PARSE_KEY not in meta:
+        return None
+    parse = meta.pop(PARSE_KEY)
+    if (isinstance(parse, dict) and isinstance(parse.get("intent"), dict)
+            and isinstance(parse.get("entities"), list) and parse.get("text") == message.text):
+        return parse
+    return None
+
+
+def _patch_interpreter(module) -> None:  # type: ignore[no-untyped-def]
+    cls = module.RasaNLUHttpInterpreter
+    original = cls.parse
+
+    async def parse(self, message):  # type: ignore[no-untyped-def]
+        given = parse_from_metadata(message)
+        return given if given is not None else await original(self, message)
+
+    parse.__doc__ = original.__doc__
+    cls.parse = parse
+
+
+def _use_parse_from_app() -> None:
+    """Patch rasa.core.http_interpreter when Rasa imports it (importing it here would load Rasa early)."""
+    import importlib.abc
+    import importlib.util
+    import sys
+
+    target = "rasa.core.http_interpreter"
+
+    class _Finder(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path, target_module=None):  # type: ignore[no-untyped-def]
+            if name != target:
+                return None
+            sys.meta_path.remove(self)
+            spec = importlib.util.find_spec(name)
+            if spec is None or spec.loader is None:
+                return spec
+            loader = spec.loader
+            exec_module = loader.exec_module
+
+            def patched_exec(module):  # type: ignore[no-untyped-def]
+                exec_module(module)
+                _patch_interpreter(module)
+
+            loader.exec_module = patched_exec  # type: ignore[method-assign]
+            return spec
+
+    sys.meta_path.insert(0, _Finder())
+
+
 _install()
+_tune_tracker_connections()
+_use_parse_from_app()

@@ -36,6 +36,16 @@ def test_handle_records_customer_message_and_bot_replies(settings: CoreSettings,
         assert bot_msg.meta == {"kind": "kb_answer", "article_id": "outage-check"}
 
 
+def test_handle_sends_rasa_its_own_parse_of_the_message(settings: CoreSettings, db: Database) -> None:
+    loop, dialogue, cid = make_loop(settings, db)
+    result = loop.handle(cid, "my internet is down")
+    (meta,) = dialogue.metadata
+    assert meta["message_id"] == result.messages[0].id
+    # What Rasa would otherwise ask /nlu for (bot/rasa_site takes it instead)
+    assert meta["firstline_parse"] == loop.rt.nlu.parse("my internet is down")
+    assert meta["firstline_parse"]["text"] == "my internet is down"
+
+
 def test_handle_publishes_message_created_for_each_recorded_message(settings: CoreSettings, db: Database) -> None:
     loop, _, cid = make_loop(settings, db)
     seen: list[tuple[str, str]] = []

@@ -1,0 +1,98 @@
+"""The patches the Rasa processes load (bot/rasa_site/sitecustomize.py), run in Rasa's own environment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from firstline.rasa_project import RASA_BIN, rasa_env
+
+RASA_PYTHON = RASA_BIN.parent / "python"
+
+pytestmark = pytest.mark.skipif(not RASA_PYTHON.exists(), reason="the Rasa environment is built by `make setup`")
+
+
+def run_in_rasa(code: str, tmp_path: Path) -> dict:
+    """Run code in Rasa's interpreter with the same environment the supervisor gives Rasa; return its JSON."""
+    proc = subprocess.run([str(RASA_PYTHON), "-c", textwrap.dedent(code)], env=rasa_env(), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "Error in sitecustomize" not in proc.stderr, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def test_rasa_site_schema_check_cached_and_still_strict(tmp_path: Path) -> None:
+    out = run_in_rasa("""
+        import json, jsonschema
+        schema = {"type": "object", "properties": {"events": {"type": "array"}}, "required": ["events"]}
+        jsonschema.validate({"events": []}, schema)
+        try:
+            jsonschema.validate({"events": 3}, schema)
+            bad = "accepted"
+        except jsonschema.ValidationError as e:
+            bad = e.message
+        print(json.dumps({"module": jsonschema.validate.__module__, "bad": bad}))
+    """, tmp_path)
+    assert out == {"module": "sitecustomize", "bad": "3 is not of type 'array'"}
+
+
+def test_rasa_site_sqlite_tracker_commits_without_waiting_for_disk(tmp_path: Path) -> None:
+    out = run_in_rasa("""
+        import json, sqlalchemy as sa
+        engine = sa.create_engine("sqlite:///tracker.db")
+        with engine.connect() as c:
+            print(json.dumps({"journal": c.exec_driver_sql("PRAGMA journal_mode").scalar(),
+                              "synchronous": c.exec_driver_sql("PRAGMA synchronous").scalar()}))
+    """, tmp_path)
+    assert out == {"journal": "wal", "synchronous": 1}  # 1 = NORMAL (the default, FULL, is 2)
+
+
+def test_rasa_site_interpreter_takes_the_apps_parse_of_this_text(tmp_path: Path) -> None:
+    out = run_in_rasa("""
+        import asyncio, json
+        from rasa.core.channels import UserMessage
+        from rasa.core.http_interpreter import RasaNLUHttpInterpreter
+        from rasa.utils.endpoints import EndpointConfig
+
+        async def main():
+            # Nothing listens on port 9: a parse that went over HTTP comes back as Rasa's empty default.
+            i = RasaNLUHttpInterpreter(EndpointConfig("http://127.0.0.1:9"))
+            given = {"intent": {"name": "pay_bill", "confidence": 0.93}, "entities": [], "text": "pay my bill"}
+            ok = UserMessage("pay my bill", metadata={"firstline_parse": given, "message_id": 7})
+            took = await i.parse(ok)
+            other = UserMessage("something else", metadata={"firstline_parse": given})
+            refused = await i.parse(other)
+            malformed = UserMessage("pay my bill", metadata={"firstline_parse": {"intent": "pay_bill"}})
+            refused_malformed = await i.parse(malformed)
+            plain = await i.parse(UserMessage("pay my bill"))
+            await i.session.close()
+            return {"took": took, "meta_after": ok.metadata, "other_meta_after": other.metadata,
+                    "refused": refused["intent"]["name"], "refused_malformed": refused_malformed["intent"]["name"],
+                    "plain": plain["intent"]["name"]}
+
+        print(json.dumps(asyncio.run(main())))
+    """, tmp_path)
+    assert out["took"] == {"intent": {"name": "pay_bill", "confidence": 0.93}, "entities": [], "text": "pay my bill"}
+    assert out["meta_after"] == {"message_id": 7}  # the tracker keeps the parse once, as Rasa's parse data
+    assert out["other_meta_after"] == {}
+    # Another text's parse, a malformed one, or none at all: asked over HTTP (here: nobody answers).
+    assert (out["refused"], out["refused_malformed"], out["plain"]) == ("", "", "")
+
+
+def test_rasa_site_postgres_tracker_commits_asynchronously(tmp_path: Path) -> None:
+    from tests.conftest import PG_URL
+
+    if not PG_URL:
+        pytest.skip("DATABASE_URL (PostgreSQL) not set")
+    url = PG_URL.replace("postgresql+psycopg://", "postgresql://")
+    out = run_in_rasa(f"""
+        import json, sqlalchemy as sa
+        engine = sa.create_engine({url!r})
+        with engine.connect() as c:
+            print(json.dumps({{"synchronous_commit": c.exec_driver_sql("SHOW synchronous_commit").scalar()}}))
+    """, tmp_path)
+    assert out == {"synchronous_commit": "off"}
