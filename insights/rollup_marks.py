@@ -74,13 +74,18 @@ def conversation_hours(session: Session, ids: Iterable[str]) -> list[datetime]:
     ids = sorted(ids)
     out: list[datetime] = []
     conn = session.connection()
+    # One statement per chunk (this runs on every write of a turn: one round trip, not two).
+    first_handoff = (
+        select(func.min(Handoff.created_at))
+        .where(Handoff.conversation_id == Conversation.id, Handoff.trigger.not_in(NOT_BOT_HANDOFFS))
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
     for i in range(0, len(ids), 500):
         chunk = ids[i : i + 500]
-        out.extend(conn.scalars(select(Conversation.created_at).where(Conversation.id.in_(chunk))))
-        out.extend(conn.scalars(
-            select(func.min(Handoff.created_at))
-            .where(Handoff.conversation_id.in_(chunk), Handoff.trigger.not_in(NOT_BOT_HANDOFFS))
-            .group_by(Handoff.conversation_id)))
+        for started, handed_off in conn.execute(
+                select(Conversation.created_at, first_handoff).where(Conversation.id.in_(chunk))):
+            out.extend((started, handed_off))
     return [t for t in out if t is not None]
 
 
