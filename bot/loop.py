@@ -137,8 +137,7 @@ class ConversationLoop:
                 conv = store.get_conversation(s, conversation_id)
                 note, _ = store.add_message(s, conv, Sender.SYSTEM, DIALOGUE_DOWN_TEXT, meta={"kind": "dialogue_down"})
             self._publish([note])
-            handoff = self._escalate_if_needed(conversation_id, dialogue_available=False)
-            return self._result(conversation_id, msg, handoff)
+            return self._escalate_then_result(conversation_id, msg, dialogue_available=False)
 
         recorded: list[Message] = []
         with self.rt.db.session() as s:
@@ -152,8 +151,7 @@ class ConversationLoop:
         self._publish(recorded)
         # After the bot's reply: a second fallback or a second "didn't help" hands off now,
         # not after the customer has had to type again.
-        handoff = self._escalate_if_needed(conversation_id, dialogue_available=True)
-        return self._result(conversation_id, msg, handoff)
+        return self._escalate_then_result(conversation_id, msg, dialogue_available=True)
 
     def _say_notice(self, conversation_id: str) -> None:
         """During a surge: the admin's notice (insights.NoticeBoard) before the bot answers, unasked."""
@@ -185,8 +183,31 @@ class ConversationLoop:
             log.exception("escalation check failed for %s", conversation_id)
             return None
 
+    def _escalate_then_result(self, conversation_id: str, msg: Message, *, dialogue_available: bool) -> TurnResult:
+        """The escalation check (and any handoff) and the turn's result, read in one transaction.
+
+        The same as _escalate_if_needed then _result, one transaction fewer per turn (production mode
+        pays a PostgreSQL round trip for each statement and commit)."""
+        try:
+            with self.rt.db.session() as s:
+                handoff = None
+                decision = self.gate.check(s, conversation_id, dialogue_available=dialogue_available)
+                if decision is not None and decision.handoff:
+                    handoff = self.gate.hand_off(s, conversation_id, decision)
+                    s.flush()
+                    s.expire_all()  # the handoff may have updated rows by statement: read them afresh
+                return self._read_result(s, conversation_id, msg, handoff)
+        except Exception:
+            # A broken check must not cost the customer their answer: log it and let the bot's reply stand.
+            log.exception("escalation check failed for %s", conversation_id)
+            return self._result(conversation_id, msg, None)
+
     def _result(self, conversation_id: str, msg: Message, handoff: Any) -> TurnResult:
         with self.rt.db.session() as s:
-            conv = store.get_conversation(s, conversation_id)
-            later = list(store.list_messages(s, conversation_id, after_id=msg.id - 1))
-            return TurnResult(conversation_id, conv.status, later, handoff=handoff)
+            return self._read_result(s, conversation_id, msg, handoff)
+
+    @staticmethod
+    def _read_result(s: Any, conversation_id: str, msg: Message, handoff: Any) -> TurnResult:
+        conv = store.get_conversation(s, conversation_id)
+        later = list(store.list_messages(s, conversation_id, after_id=msg.id - 1))
+        return TurnResult(conversation_id, conv.status, later, handoff=handoff)
