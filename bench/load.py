@@ -56,6 +56,29 @@ QUESTIONS: list[list[str]] = [
     ["how do I change my wifi password", "rename my wifi network"],
 ]
 
+OPENERS = ["", "", "", "hi, ", "hello, ", "hey - ", "good morning, ", "quick question: ", "sorry to bother you, ",
+           "hi there, ", "excuse me, "]
+CLOSERS = ["", "", "", "?", " please", " thanks", " thank you", " cheers", "!", " - any idea?", " please help"]
+
+
+def vary(text: str, rng: random.Random) -> str:
+    """Word a question as one customer would: an opener, a closer, their casing, now and then a typo.
+
+    Customers do not send the same few texts thousands of times: with the 24 texts alone every parse,
+    query vector and rephrase check after the first would come from a cache (the parser keeps 2,048
+    texts), and a turn would cost less than a real one. Varied, nearly every turn pays for its parse.
+    """
+    words = text.split()
+    if rng.random() < 0.3:
+        long = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+        if long:
+            i = rng.choice(long)
+            w = words[i]
+            j = rng.randrange(len(w) - 1)
+            words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]  # two letters swapped
+    out = rng.choice(OPENERS) + " ".join(words) + rng.choice(CLOSERS)
+    return out.lower() if rng.random() < 0.3 else out
+
 
 @dataclass
 class Chat:
@@ -89,7 +112,7 @@ def pct(values: list[float], q: float) -> float | None:
 
 
 async def customer(client: httpx.AsyncClient, stats: Stats, rng: random.Random, deadline: float,
-                   think: float, first_delay: float) -> None:
+                   think: float, first_delay: float, fixed_texts: bool = False) -> None:
     """Start conversations and ask questions until the deadline; a handed-off chat is left to the person."""
     await asyncio.sleep(first_delay)
     while time.monotonic() < deadline:
@@ -109,7 +132,7 @@ async def customer(client: httpx.AsyncClient, stats: Stats, rng: random.Random, 
         for group in rng.sample(QUESTIONS, len(QUESTIONS)):
             if time.monotonic() >= deadline:
                 return
-            text = rng.choice(group)
+            text = rng.choice(group) if fixed_texts else vary(rng.choice(group), rng)
             t0 = time.monotonic()
             try:
                 resp = await client.post(f"/api/conversations/{chat.id}/messages",
@@ -200,7 +223,8 @@ def cpu_seconds(root_pid: int) -> float:
     return total
 
 
-async def scenario(base: str, chats: int, duration: float, think: float, root_pid: int, seed: int) -> dict[str, Any]:
+async def scenario(base: str, chats: int, duration: float, think: float, root_pid: int, seed: int,
+                   fixed_texts: bool = False) -> dict[str, Any]:
     stats = Stats()
     rng = random.Random(seed)
     limits = httpx.Limits(max_connections=chats + 10, max_keepalive_connections=chats + 10)
@@ -209,7 +233,7 @@ async def scenario(base: str, chats: int, duration: float, think: float, root_pi
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         # customers arrive spread over one think time (or at once, back to back)
         await asyncio.gather(*(customer(client, stats, random.Random(rng.random()), deadline, think,
-                                        rng.uniform(0, think) if think else 0.0) for _ in range(chats)))
+                                        rng.uniform(0, think) if think else 0.0, fixed_texts) for _ in range(chats)))
     elapsed = time.monotonic() - t0
     cpu = cpu_seconds(root_pid) - cpu0
     turns = len(stats.latencies)
@@ -275,13 +299,13 @@ def run_mode(mode: str, args: argparse.Namespace) -> dict[str, Any]:
                 print(f"[load] {mode}: capacity, {args.capacity_chats} chats back to back for "
                       f"{args.capacity_duration:.0f}s…", flush=True)
                 out["capacity"] = asyncio.run(scenario(product.base, args.capacity_chats, args.capacity_duration, 0,
-                                                       product.proc.pid, seed=2))
+                                                       product.proc.pid, seed=2, fixed_texts=args.fixed_texts))
                 print(f"[load] {mode}: {json.dumps(out['capacity'])}", flush=True)
             if args.chats:
                 print(f"[load] {mode}: customers, {args.chats} chats, think ~{args.think:.0f}s, "
                       f"{args.duration:.0f}s…", flush=True)
                 out["customers"] = asyncio.run(scenario(product.base, args.chats, args.duration, args.think,
-                                                        product.proc.pid, seed=3))
+                                                        product.proc.pid, seed=3, fixed_texts=args.fixed_texts))
                 print(f"[load] {mode}: {json.dumps(out['customers'])}", flush=True)
             return out
         finally:
@@ -306,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     ap.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                     help="extra settings for the product (e.g. raised per-IP rate limits); repeatable")
+    ap.add_argument("--fixed-texts", action="store_true",
+                    help="send the 24 questions word for word (every parse after the first is cached), as runs "
+                         "before 2026-12-03 evening did; default: varied wording, typos and casing")
     ap.add_argument("--label", default="", help="what kind of run this is (stored with the results)")
     ap.add_argument("--out", default=str(RESULTS))
     args = ap.parse_args(argv)
@@ -314,7 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"[load] machine: {machine()}", flush=True)
     load_before = os.getloadavg()
     results = [run_mode(m.strip(), args) for m in args.modes.split(",") if m.strip()]
-    report = {"machine": machine(), "label": args.label, "load_average_before": [round(x, 2) for x in load_before],
+    report = {"machine": machine(), "label": args.label, "texts": "fixed" if args.fixed_texts else "varied",
+              "load_average_before": [round(x, 2) for x in load_before],
               "load_average_after": [round(x, 2) for x in os.getloadavg()],
               "command": "python -m bench.load " + " ".join(argv if argv is not None else sys.argv[1:]),
               "modes": results}

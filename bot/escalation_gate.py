@@ -39,7 +39,8 @@ class Gate:
         self.clock = clock
         self.dissatisfaction: Any = None  # escalation.dissatisfaction.DissatisfactionModel, once loaded
         # the policy re-reads the last answered questions every check: their vectors are kept
-        self.embedder = CachedEmbedder(rt.embedder) if rt.embedder is not None else None
+        self.embedder = (rt.embedder if isinstance(rt.embedder, CachedEmbedder) or rt.embedder is None
+                         else CachedEmbedder(rt.embedder))
 
     def load_dissatisfaction(self, model_dir: Path, progress: Callable[[str], None] | None = None,
                              data: Path = DISSATISFACTION_DATA) -> None:

@@ -94,6 +94,14 @@ def build_runtime(
     if embedder is None:
         say("loading the embedding model")
         embedder = get_embedder(settings.embedding_model)
+    from core.embedding_cache import CachedEmbedder
+
+    # One text -> vector cache for the parser, the knowledge base, the escalation policy and the
+    # dissatisfaction estimate: each encoded the same customer message again (three to four MiniLM
+    # passes per turn, half of the app's CPU under load with varied texts; README "Operations").
+    # Batches (training, indexing) pass through uncached; an erasure forgets its entries (memory.py).
+    if not isinstance(embedder, CachedEmbedder):
+        embedder = CachedEmbedder(embedder)
     if nlu is None:
         from bot.nlu import NLUService
 

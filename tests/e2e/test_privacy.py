@@ -59,7 +59,7 @@ def test_erased_customer_is_gone_from_every_api_and_both_databases(product: Prod
             held = admin.post("/api/admin/customers/memory", json={"texts": said})
             assert held.status_code == 200, held.text
             caches = held.json()["caches"]
-            assert sorted(caches) == ["escalation_vectors", "kb_queries", "nlu_parses", "surge_samples"]
+            assert sorted(caches) == ["kb_queries", "nlu_parses", "surge_samples", "text_vectors"]
             assert all(n > 0 for n in caches.values()), caches
             assert caches["nlu_parses"] == len(said)  # every message parsed, each once
 

@@ -33,20 +33,20 @@ def caches() -> tuple[CachedEmbedder, SurgeDetector]:
 def test_worker_memory_forgets_the_erased_customers_texts_on_customer_erased() -> None:
     bus = EventBus()
     vectors, surge = caches()
-    memory = WorkerMemory({"escalation_vectors": vectors, "surge_samples": surge})
+    memory = WorkerMemory({"text_vectors": vectors, "surge_samples": surge})
     memory.subscribe(bus)
-    assert memory.holding([SAID]) == {"escalation_vectors": 1, "surge_samples": 1}
+    assert memory.holding([SAID]) == {"text_vectors": 1, "surge_samples": 1}
 
     bus.emit(events.CUSTOMER_ERASED, None, customer_id="cust-1", texts=[SAID])
 
-    assert memory.holding([SAID]) == {"escalation_vectors": 0, "surge_samples": 0}
-    assert memory.holding([OTHER]) == {"escalation_vectors": 1, "surge_samples": 1}  # others' stay
+    assert memory.holding([SAID]) == {"text_vectors": 0, "surge_samples": 0}
+    assert memory.holding([OTHER]) == {"text_vectors": 1, "surge_samples": 1}  # others' stay
 
 
 def test_worker_memory_empties_every_cache_when_live_events_come_back() -> None:
     bus = EventBus()
     vectors, surge = caches()
-    WorkerMemory({"escalation_vectors": vectors, "surge_samples": surge}).subscribe(bus)
+    WorkerMemory({"text_vectors": vectors, "surge_samples": surge}).subscribe(bus)
     bus.emit(events.LIVE_RESTORED)  # this worker may have missed an erasure while Redis was gone
     assert (vectors.holding([SAID, OTHER]), surge.holding([SAID, OTHER])) == (0, 0)
 
@@ -56,9 +56,9 @@ def test_worker_memory_collects_the_runtime_caches_it_can_forget(settings: CoreS
     rt = fakes.runtime(settings, sqlite_db, kb=kb)
     rt.extras["escalation_gate"].embedder = CachedEmbedder(FakeEmbedder())
     memory = worker_memory(rt)
-    assert sorted(memory.caches) == ["escalation_vectors", "kb_queries"]  # the fake NLU keeps no cache
+    assert sorted(memory.caches) == ["kb_queries", "text_vectors"]  # the fake NLU keeps no cache
     assert rt.extras["memory"] is memory
     kb.search(SAID)
-    assert memory.holding([SAID]) == {"escalation_vectors": 0, "kb_queries": 1}
+    assert memory.holding([SAID]) == {"text_vectors": 0, "kb_queries": 1}
     rt.bus.emit(events.CUSTOMER_ERASED, None, customer_id="cust-1", texts=[SAID])
-    assert memory.holding([SAID]) == {"escalation_vectors": 0, "kb_queries": 0}
+    assert memory.holding([SAID]) == {"text_vectors": 0, "kb_queries": 0}

@@ -92,11 +92,11 @@ def test_erasure_empties_this_workers_caches_and_the_admin_can_check(settings: C
         assert client.post("/api/admin/customers/memory", json=check).status_code == 403  # no CSRF token
         client.headers["X-CSRF-Token"] = csrf
         r = client.post("/api/admin/customers/memory", json=check)
-        assert r.status_code == 200 and r.json() == {"pid": os.getpid(), "caches": {"escalation_vectors": 2}}
+        assert r.status_code == 200 and r.json() == {"pid": os.getpid(), "caches": {"text_vectors": 2}}
         assert client.post("/api/admin/customers/memory", json={"texts": ["x" * 2001]}).status_code == 422
 
         assert client.post(f"/api/admin/customers/{customer_id}/erase").status_code == 200
 
         assert client.post("/api/admin/customers/memory", json={"texts": [said]}).json()["caches"] == {
-            "escalation_vectors": 0}
+            "text_vectors": 0}
         assert vectors.holding(["my router is blinking"]) == 1  # nobody else's words went
