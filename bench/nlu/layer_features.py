@@ -1,8 +1,15 @@
 """Research (issue 13, item 1): richer features from the frozen MiniLM's own forward pass, validation only.
 
-    nice -n 19 .venv/bin/python -m bench.nlu.layer_features encode      # cache pooled layers per split
-    nice -n 19 .venv/bin/python -m bench.nlu.layer_features top1 banking77 ...
-    nice -n 19 .venv/bin/python -m bench.nlu.layer_features oos
+    nice -n 19 .venv/bin/python -m bench.nlu.layer_features encode       # cache pooled layers per split
+    ... layer_features top1 banking77 [k=5] L3@2 max@2 ens ens:L3 base!bal  # val top-1, fixed/broken
+    ... layer_features top1 clinc150 L3@2 ens:L3                         # in-scope val top-1
+    ... layer_features demo L3@2 ens:L3                                  # 3 x 5-fold held-out top-1
+    ... layer_features oos ens:L3 +margin +maha3 +sim3                   # CLINC150 cross-fitted OOS
+
+Variants: "Lk@w" adds layer k's normalised mean pool to the product's LR at weight w ("L3+max",
+"max", "raw6", "avgK" likewise); "ens" averages the product's LR with an LR on the embedding (+ the
+named blocks, "ens:L3") in log-probability; "!bal" class-balances the LR. `oos` reads the val logits
+that `top1 clinc150` saved for each variant; "+extra" adds evidence to the learned scorer.
 
 Reads only train.yml / val.yml of var/bench/data-<ds> (and data/nlu for the demo): never a test split.
 Per message it keeps the mean pool (over real tokens) of every hidden state (embeddings + 6 layers) and
