@@ -121,28 +121,58 @@ class SentenceTransformerEmbedder:
         For one chat message the library's encode() spent about 4 ms of 15 outside the model (measured
         on this 2-core machine); that is most of the margin in the parse and search latency targets.
         """
+        return self._forward(texts, ())[0]
+
+    def _forward(self, texts: Sequence[str], layers: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """One forward pass: the embedding, and the L2-normalised mean pools of `layers` side by side.
+
+        Hidden state 0 is the word-piece embeddings and state 6 the last layer (whose pool is the
+        embedding); the embedding is computed exactly as without layers.
+        """
         import torch
 
         texts = [t.lower() for t in texts] if self._lowercase else list(texts)
         batch = self._tokenizer(texts, padding=True, truncation=True, max_length=self._max_len, return_tensors="pt")
         with torch.inference_mode():
-            tokens = self._net(**batch).last_hidden_state.float()
+            out = self._net(**batch, output_hidden_states=bool(layers))
+            tokens = out.last_hidden_state.float()
             mask = batch["attention_mask"].unsqueeze(-1).to(tokens.dtype)
-            pooled = (tokens * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+            count = mask.sum(dim=1).clamp(min=1e-9)
+            pooled = (tokens * mask).sum(dim=1) / count
+            vecs = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+            extra = [torch.nn.functional.normalize((out.hidden_states[k].float() * mask).sum(dim=1) / count, p=2,
+                                                   dim=1).numpy() for k in layers]
+        return vecs, (np.hstack(extra) if extra else np.zeros((len(texts), 0), dtype=np.float32))
 
-    def _encode_batches(self, texts: Sequence[str], batch_size: int) -> np.ndarray:
-        """Encode many texts through _encode_direct, longest first so each batch pads little (as the library does)."""
+    def _encode_batches(self, texts: Sequence[str], batch_size: int, layers: tuple[int, ...] = ()) -> np.ndarray:
+        """Encode many texts through _forward, longest first so each batch pads little (as the library does)."""
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim * (1 + len(layers))), dtype=np.float32)
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            out[chunk] = self._encode_direct([texts[i] for i in chunk])
+            out[chunk] = np.hstack(self._forward([texts[i] for i in chunk], layers))
         return out
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        return self._encode(texts, batch_size, ())
+
+    @property
+    def has_layers(self) -> bool:
+        """True when encode_layers can pool hidden layers (the plain mean-pooled models this class runs itself)."""
+        return self._direct
+
+    def encode_layers(self, texts: Sequence[str], layers: Sequence[int], batch_size: int = 64) -> np.ndarray:
+        """encode()'s vectors with the L2-normalised mean pools of hidden `layers` appended, from one forward pass.
+
+        Shape (len(texts), dim * (1 + len(layers))); the first dim columns are exactly encode()'s.
+        """
+        if not self._direct:
+            raise NotImplementedError(f"{self.name} is not a plain mean-pooled model: no hidden layers to pool")
+        return self._encode(texts, batch_size, tuple(layers))
+
+    def _encode(self, texts: Sequence[str], batch_size: int, layers: tuple[int, ...]) -> np.ndarray:
         if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
+            return np.zeros((0, self.dim * (1 + len(layers))), dtype=np.float32)
         import torch
 
         # Inside the lock: torch's thread count is process-wide, so no other encode may see it changed.
@@ -153,9 +183,9 @@ class SentenceTransformerEmbedder:
                 torch.set_num_threads(1)
             try:
                 if small and self._direct:
-                    vecs = self._encode_direct(texts)
+                    vecs = np.hstack(self._forward(texts, layers))
                 elif self._direct:
-                    vecs = self._encode_batches(texts, batch_size)
+                    vecs = self._encode_batches(texts, batch_size, layers)
                 else:
                     vecs = self._model.encode(
                         list(texts), batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
@@ -198,12 +228,12 @@ class FakeEmbedder:
         self.name = f"fake-{dim}"
         self.dim = dim
 
-    def _vec(self, text: str) -> np.ndarray:
+    def _vec(self, text: str, salt: str = "") -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)
         words = _WORD.findall(text.lower())
         feats = words + [w[i : i + 3] for w in words for i in range(max(1, len(w) - 2))]
         for f in feats:
-            h = int.from_bytes(hashlib.blake2b(f.encode(), digest_size=8).digest(), "little")
+            h = int.from_bytes(hashlib.blake2b((salt + f).encode(), digest_size=8).digest(), "little")
             v[h % self.dim] += 1.0 if (h >> 32) & 1 else -1.0
         n = float(np.linalg.norm(v))
         return v / n if n else v
@@ -212,6 +242,32 @@ class FakeEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         return np.stack([self._vec(t) for t in texts])
+
+    has_layers = True
+
+    def encode_layers(self, texts: Sequence[str], layers: Sequence[int], batch_size: int = 64) -> np.ndarray:
+        """encode() with, per layer, the same hashing of the text's words salted by the layer (a stand-in)."""
+        base = self.encode(texts)
+        extra = [np.stack([self._vec(t, salt=f"layer{k}:") for t in texts]) if len(texts)
+                 else np.zeros((0, self.dim), dtype=np.float32) for k in layers]
+        return np.hstack([base, *extra]).astype(np.float32)
+
+
+def encode_for_classifier(embedder: Embedder, texts: Sequence[str], layers: Sequence[int],
+                          batch_size: int = 64) -> np.ndarray:
+    """The embedding of each text, followed by the normalised mean pools of hidden `layers` (one encode).
+
+    What the intent classifier reads; without layers it is encode() itself. Retrieval and everything
+    else keep calling encode(), so their vectors do not change.
+    """
+    if not layers:
+        return embedder.encode(texts, batch_size=batch_size)
+    return np.asarray(embedder.encode_layers(texts, layers, batch_size=batch_size))  # type: ignore[attr-defined]
+
+
+def supports_layers(embedder: Any) -> bool:
+    """True when this embedder (or the one it wraps) can pool hidden layers in its forward pass."""
+    return bool(getattr(embedder, "has_layers", False))
 
 
 _cache: dict[str, Embedder] = {}

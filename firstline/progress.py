@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,15 @@ class ProgressEmbedder:
         return getattr(self.inner, name)
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        return self._chunked(lambda chunk: self.inner.encode(chunk, batch_size=batch_size), texts)
+
+    def encode_layers(self, texts: Sequence[str], layers: Sequence[int], batch_size: int = 64) -> np.ndarray:
+        """The inner embedder's encode_layers (the intent classifier's features), with the same bar."""
+        return self._chunked(lambda chunk: self.inner.encode_layers(chunk, layers, batch_size=batch_size), texts)
+
+    def _chunked(self, encode: Callable[[Sequence[str]], Any], texts: Sequence[str]) -> np.ndarray:
         if not self.enabled or len(texts) < self.min_texts:
-            return np.asarray(self.inner.encode(texts, batch_size=batch_size))
+            return np.asarray(encode(texts))
         from tqdm import tqdm
 
         parts = []
@@ -40,9 +47,9 @@ class ProgressEmbedder:
                   leave=False) as bar:
             for start in range(0, len(texts), CHUNK):
                 chunk = texts[start:start + CHUNK]
-                parts.append(np.asarray(self.inner.encode(chunk, batch_size=batch_size)))
+                parts.append(np.asarray(encode(chunk)))
                 bar.update(len(chunk))
-        return np.concatenate(parts) if parts else np.asarray(self.inner.encode(texts, batch_size=batch_size))
+        return np.concatenate(parts) if parts else np.asarray(encode(texts))
 
 
 _FINISHED = re.compile(r"Finished training component '([^']+)'")

@@ -37,8 +37,22 @@ class ClassifierConfig:
     # examples (1 = the nearest only). On CLINC150 val + oos_val, mean top-5 separated out-of-scope
     # queries better than the nearest alone (AUROC 0.975 vs 0.964; bench/results/nlu-ablation-clinc150.json).
     sim_k: int = 5
+    # A second logistic regression on the sentence embedding alone, its log-probabilities averaged with
+    # the main model's (README "Defaults that generalise"; bench/results/nlu-val-research-layers.md).
+    dense_ensemble: bool = True
+    # What that second model reads beside the embedding: the L2-normalised mean pools of these hidden
+    # states of the same forward pass (0 = word pieces, 6 = MiniLM's last layer, whose pool is the
+    # embedding). The classifier's input then carries them as extra columns after the embedding
+    # (core.embedding.encode_for_classifier); similarity and the main model use the embedding alone.
+    # The product's default, layer 3, is NLUSettings.dense_layers; here none, so that plain embeddings
+    # are a complete input.
+    dense_layers: tuple[int, ...] = ()
     max_iter: int = 1000
     seed: int = 13
+
+    def input_layers(self) -> tuple[int, ...]:
+        """The hidden layers the classifier's input must carry after the embedding (none without the ensemble)."""
+        return tuple(getattr(self, "dense_layers", ())) if getattr(self, "dense_ensemble", False) else ()
 
 
 class IntentClassifier:
@@ -50,6 +64,10 @@ class IntentClassifier:
         self.char_vectorizer: Any = None
         self.word_vectorizer: Any = None
         self.lr: Any = None
+        # The embedding-only logistic regression of the ensemble (None: the main model alone).
+        self.dense_lr: Any = None
+        # Columns of the input that are the sentence embedding; any after them are hidden-layer pools.
+        self.emb_dim = 0
         self.train_vecs = np.zeros((0, 0), dtype=np.float32)
         self.train_labels = np.zeros(0, dtype=int)
         # Training examples sorted by intent, and where each present intent's run starts.
@@ -66,6 +84,8 @@ class IntentClassifier:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        state.setdefault("dense_lr", None)  # saved before the ensemble: the main model alone
+        state.setdefault("emb_dim", state["train_vecs"].shape[1])
         self.__dict__.update(state)
         self._fast = None
         if "_in_scope" not in state:  # saved before out_of_scope examples were set apart: all count
@@ -88,16 +108,21 @@ class IntentClassifier:
         from scipy.sparse import csr_matrix, hstack
 
         lower = [t.lower() for t in texts]
-        blocks = [csr_matrix(vecs * self.config.dense_weight)]
+        blocks = [csr_matrix(self.embedding(vecs) * self.config.dense_weight)]
         if self.char_vectorizer is not None:
             blocks.append(self.char_vectorizer.transform(lower) * self.config.char_weight)
         if self.word_vectorizer is not None:
             blocks.append(self.word_vectorizer.transform(lower) * self.config.word_weight)
         return hstack(blocks).tocsr()
 
+    def embedding(self, vecs: np.ndarray) -> np.ndarray:
+        """The sentence-embedding columns of the classifier's input (without any hidden-layer pools)."""
+        vecs = np.asarray(vecs)
+        return vecs if vecs.shape[1] == self.emb_dim else vecs[:, : self.emb_dim]
+
     def class_similarity(self, vecs: np.ndarray) -> np.ndarray:
         """Return, per intent, the cosine similarity of each vector to that intent's closest example."""
-        return self._class_max(np.asarray(vecs, dtype=np.float32) @ self.train_vecs.T)
+        return self._class_max(np.asarray(self.embedding(vecs), dtype=np.float32) @ self.train_vecs.T)
 
     def _class_max(self, sims: np.ndarray) -> np.ndarray:
         out = np.full((len(sims), len(self.labels)), -1.0, dtype=np.float32)
@@ -138,23 +163,21 @@ class IntentClassifier:
         vecs = np.asarray(vecs, dtype=np.float32)
         logits = self._fast.logits(vecs, texts)  # products too small for OpenBLAS to split over threads
         if not self.config.knn_weight:
-            return logits, self._fast.neighbourhood_similarity(vecs)
+            return logits, self._fast.neighbourhood_similarity(np.ascontiguousarray(self.embedding(vecs)))
         # kNN evidence (off by default) needs every similarity. Not under a BLAS thread limit: that
         # limit is process-wide, and concurrent parses restoring it out of order could leave it stuck.
-        sims = vecs @ self.train_vecs.T
+        sims = self.embedding(vecs) @ self.train_vecs.T
         evidence = self.knn_vote(sims) if self.config.knn_k else self._class_max(sims)
         return logits + self.config.knn_weight * evidence, self.neighbourhood_similarity(sims)
 
     def _scores_batch(self, vecs: np.ndarray, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         logits = self.lr.decision_function(self.features(vecs, texts))
-        if logits.ndim == 1:  # scikit-learn returns one column for two classes
+        if self.dense_lr is not None:
+            logits = ensemble(logits, self.dense_lr.decision_function(np.asarray(vecs, dtype=np.float32)))
+        elif logits.ndim == 1:  # scikit-learn returns one column for two classes
             logits = np.stack([-logits, logits], axis=1) / 2
-        classes = getattr(self.lr, "classes_", None)
-        if classes is not None and len(classes) != len(self.labels):  # an intent absent from this fit
-            full = np.full((len(vecs), len(self.labels)), -30.0)
-            full[:, classes] = logits
-            logits = full
-        sims = np.asarray(vecs, dtype=np.float32) @ self.train_vecs.T
+        logits = _all_labels(logits, getattr(self.lr, "classes_", None), len(self.labels))
+        sims = np.asarray(self.embedding(vecs), dtype=np.float32) @ self.train_vecs.T
         if self.config.knn_weight:
             evidence = self.knn_vote(sims) if self.config.knn_k else self._class_max(sims)
             logits = logits + self.config.knn_weight * evidence
@@ -221,6 +244,10 @@ class _FastScorer:
             offset += len(vec.vocabulary_)
         self.classes = getattr(lr, "classes_", None)
         self.n_labels = len(clf.labels)
+        self.dense: tuple[np.ndarray, np.ndarray] | None = None
+        if clf.dense_lr is not None:
+            self.dense = (np.ascontiguousarray(np.asarray(clf.dense_lr.coef_, dtype=np.float64).T),
+                          np.asarray(clf.dense_lr.intercept_, dtype=np.float64))
 
     def neighbourhood_similarity(self, vecs: np.ndarray) -> np.ndarray:
         if self.k == 0:
@@ -229,7 +256,7 @@ class _FastScorer:
         return top.mean(axis=1) if self.k > 1 else top[:, 0]
 
     def logits(self, vecs: np.ndarray, texts: list[str]) -> np.ndarray:
-        out = (vecs.astype(np.float64) * self.dense_weight) @ self.w[: self.dim] + self.b
+        out = (vecs[:, : self.dim].astype(np.float64) * self.dense_weight) @ self.w[: self.dim] + self.b
         for row, text in enumerate(texts):
             lower = text.lower()
             for analyze, vocab, idf, sublinear, weight, offset in self.blocks:
@@ -245,13 +272,40 @@ class _FastScorer:
                 vals = (np.log(tf) + 1.0 if sublinear else tf) * idf[idx]
                 vals *= weight / np.sqrt(vals @ vals)
                 out[row] += vals @ self.w[offset + idx]
-        if self.two_class:  # scikit-learn's one column for two classes, as _scores_batch spreads it
+        if self.dense is not None:
+            out = ensemble(out, vecs.astype(np.float64) @ self.dense[0] + self.dense[1])
+        elif self.two_class:  # scikit-learn's one column for two classes, as _scores_batch spreads it
             out = np.concatenate([-out, out], axis=1) / 2
-        if self.classes is not None and len(self.classes) != self.n_labels:
-            full = np.full((len(texts), self.n_labels), -30.0)
-            full[:, self.classes] = out
-            out = full
-        return out
+        return _all_labels(out, self.classes, self.n_labels)
+
+
+def _two_columns(z: np.ndarray) -> np.ndarray:
+    """scikit-learn's decision_function gives one column (or a flat row) for two classes: spread it to two."""
+    z = np.asarray(z, dtype=np.float64)
+    if z.ndim == 1 or z.shape[1] == 1:
+        z = z.reshape(-1, 1)
+        return np.concatenate([-z, z], axis=1) / 2
+    return z
+
+
+def ensemble(main: np.ndarray, dense: np.ndarray) -> np.ndarray:
+    """The mean of the two models' log-probabilities (as logits: softmax of it is their geometric mean).
+
+    On validation data (BANKING77 val and its 5/10/20-per-intent subsets, CLINC150 val, the demo's
+    held-out folds) this beat the main model alone; bench/results/nlu-val-research-layers.md.
+    """
+    from scipy.special import log_softmax
+
+    return (log_softmax(_two_columns(main), axis=1) + log_softmax(_two_columns(dense), axis=1)) / 2
+
+
+def _all_labels(logits: np.ndarray, classes: Any, n_labels: int) -> np.ndarray:
+    """Logits over every label: an intent absent from this fit (no examples in a fold) gets -30."""
+    if classes is None or len(classes) == n_labels:
+        return logits
+    full = np.full((len(logits), n_labels), -30.0)
+    full[:, classes] = logits
+    return full
 
 
 def fit_classifier(vecs: np.ndarray, texts: list[str], y: np.ndarray, labels: list[str],
@@ -261,6 +315,10 @@ def fit_classifier(vecs: np.ndarray, texts: list[str], y: np.ndarray, labels: li
     from sklearn.linear_model import LogisticRegression
 
     model = IntentClassifier(labels, config)
+    parts = 1 + len(config.input_layers())
+    if vecs.shape[1] % parts:
+        raise ValueError(f"input has {vecs.shape[1]} columns, not the embedding and {parts - 1} layer pools")
+    model.emb_dim = vecs.shape[1] // parts
     lower = [t.lower() for t in texts]
     # min_df is for large data, where rare n-grams only cost fit time; on a small data set (the demo
     # bot's) a phrase seen once may be all there is to an intent.
@@ -272,7 +330,7 @@ def fit_classifier(vecs: np.ndarray, texts: list[str], y: np.ndarray, labels: li
         model.word_vectorizer = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
                                                 token_pattern=r"(?u)\b\w+\b", min_df=min_df,
                                                 max_features=40000).fit(lower)
-    model.set_examples(vecs, y)
+    model.set_examples(model.embedding(vecs), y)
     if len(labels) == 1:  # nothing to discriminate: a constant model
         model.lr = _ConstantLogits()
         return model
@@ -283,6 +341,9 @@ def fit_classifier(vecs: np.ndarray, texts: list[str], y: np.ndarray, labels: li
     # oversubscribed threads made the fit up to 7x slower (measured).
     with threadpool_limits(limits=1, user_api="blas"):
         model.lr = lr.fit(model.features(vecs, texts), y)
+        if config.dense_ensemble:
+            dense = LogisticRegression(C=config.c, max_iter=config.max_iter, random_state=config.seed)
+            model.dense_lr = dense.fit(np.asarray(vecs, dtype=np.float32), y)
     return model
 
 

@@ -94,7 +94,7 @@ def evaluate(train: Path, test: Path, *, embedder: Embedder, settings: NLUSettin
             raise ValueError("also_keep_in_scope needs a validation set to fit its thresholds on")
         detector = _detector_on(svc, val_data, also_keep_in_scope)
         texts = [svc.model_text(e.text) for e in test_data.examples]  # one batch: parses do not return it
-        sims = svc.model.classifier.scores(embedder.encode(texts), texts)[1]
+        sims = svc.model.classifier.scores(svc.classifier_input(texts), texts)[1]
         fired = detector.fires(np.array(top_conf), sims)
         alt = [OOS if f else t for f, t in zip(fired, top1, strict=True)]
         alt_scores = score(gold, alt, conf, top_ok)
@@ -126,7 +126,7 @@ def _detector_on(svc: NLUService, val: training_data.TrainingData, keep_in_scope
     from bot.nlu.out_of_scope import fit_detector
 
     texts = [svc.model_text(e.text) for e in val.examples]
-    probs, sim = svc.model.predict(svc.embedder.encode(texts), texts)
+    probs, sim = svc.model.predict(svc.classifier_input(texts), texts)
     index = {n: i for i, n in enumerate(svc.model.labels)}
     y = np.array([index.get(e.intent, -1) for e in val.examples])
     is_oos = (y == -1) | (y == index.get(OOS_INTENT, -2))

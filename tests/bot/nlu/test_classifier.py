@@ -108,3 +108,64 @@ def test_neighbourhood_similarity_leaves_out_the_known_out_of_scope_examples() -
     own = np.sort(in_scope @ vecs[row])[-2:]
     assert own[-1] > 0.9999  # itself, the nearest of the two
     np.testing.assert_allclose(clf.scores(vecs[row : row + 1], [texts[row]])[1][0], own.mean(), atol=1e-5)
+
+
+def test_ensemble_is_the_mean_of_both_models_log_probabilities() -> None:
+    from scipy.special import log_softmax
+
+    vecs, texts, y = _data(n=120, labels=5)
+    clf = fit_classifier(vecs, texts, y, ["a", "b", "c", "d", "e"], ClassifierConfig())
+    assert clf.dense_lr is not None
+    q_vecs, q_texts, _ = _data(seed=4, n=20, labels=5)
+    main = clf.lr.decision_function(clf.features(q_vecs, q_texts))
+    dense = clf.dense_lr.decision_function(q_vecs)
+    oracle = (log_softmax(main, axis=1) + log_softmax(dense, axis=1)) / 2
+    np.testing.assert_allclose(clf.scores(q_vecs, q_texts)[0], oracle, atol=1e-6)
+    # Switched off: the main model's logits alone, as before the ensemble.
+    alone = fit_classifier(vecs, texts, y, ["a", "b", "c", "d", "e"], ClassifierConfig(dense_ensemble=False))
+    assert alone.dense_lr is None
+    np.testing.assert_allclose(alone.scores(q_vecs, q_texts)[0],
+                               alone.lr.decision_function(alone.features(q_vecs, q_texts)), atol=1e-9)
+
+
+def test_layer_columns_feed_the_dense_model_only() -> None:
+    import pickle
+
+    from bot.nlu.classifier import FEW
+
+    vecs, texts, y = _data(n=120, labels=5)
+    extra = _data(seed=9, n=120, labels=5)[0]
+    wide = np.hstack([vecs, extra])
+    labels = ["a", "b", "c", "d", "e"]
+    clf = fit_classifier(wide, texts, y, labels, ClassifierConfig(dense_layers=(3,)))
+    plain = fit_classifier(vecs, texts, y, labels, ClassifierConfig(dense_ensemble=False))
+    assert clf.emb_dim == 16 and clf.dense_lr.coef_.shape[1] == 32
+    # Similarity evidence and the main model read the embedding alone.
+    np.testing.assert_array_equal(clf.train_vecs, plain.train_vecs)
+    np.testing.assert_allclose(clf.lr.coef_, plain.lr.coef_)
+    q = np.hstack([_data(seed=3, n=FEW)[0], _data(seed=5, n=FEW)[0]])
+    q_texts = texts[:FEW]
+    batch = clf._scores_batch(q, q_texts)
+    np.testing.assert_allclose(batch[1], plain._scores_batch(q[:, :16], q_texts)[1], atol=1e-6)
+    for n in (1, FEW):  # the one-message path agrees with the batch path
+        few = clf.scores(q[:n], q_texts[:n])
+        np.testing.assert_allclose(few[0], batch[0][:n], rtol=1e-6, atol=1e-6)
+        np.testing.assert_allclose(few[1], batch[1][:n], atol=1e-6)
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(copy.scores(q[:1], q_texts[:1])[0], batch[0][:1], rtol=1e-6, atol=1e-6)
+    import pytest
+
+    with pytest.raises(ValueError, match="layer pools"):
+        fit_classifier(np.hstack([wide, vecs[:, :1]]), texts, y, labels, ClassifierConfig(dense_layers=(3,)))
+
+
+def test_a_model_saved_before_the_ensemble_still_scores_as_it_did() -> None:
+    import pickle
+
+    vecs, texts, y = _data(n=80, labels=3)
+    clf = fit_classifier(vecs, texts, y, ["a", "b", "c"], ClassifierConfig(dense_ensemble=False))
+    before = clf.scores(vecs[:3], texts[:3])[0]
+    del clf.dense_lr, clf.emb_dim  # the attributes an older model's pickle lacks
+    old = pickle.loads(pickle.dumps(clf))
+    assert old.dense_lr is None and old.emb_dim == 16
+    np.testing.assert_allclose(old.scores(vecs[:3], texts[:3])[0], before, atol=1e-9)

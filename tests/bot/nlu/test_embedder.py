@@ -149,3 +149,42 @@ def test_plain_mean_pooled_folders_are_recognised_and_others_left_to_the_library
     (broken / "modules.json").write_text("{not json")
     assert plain_mean_pooled(broken) is None
     assert plain_mean_pooled(tmp_path / "missing") is None
+
+
+@pytest.mark.model
+def test_layer_pools_come_from_the_same_forward_pass_and_leave_the_embedding_unchanged() -> None:
+    """The intent classifier's extra columns (hidden-layer mean pools) cost no second encode, and the
+    embedding beside them is bit for bit what encode() gives (retrieval keeps its vector)."""
+    from core.embedding import encode_for_classifier, get_embedder
+
+    e = get_embedder("bundled", "float32")
+    assert isinstance(e, SentenceTransformerEmbedder) and e.has_layers
+    texts = ["hi", "how do I reset my password for My Account?", "the wifi drops every evening!! " * 40]
+    calls = []
+    forward = e._net.forward
+    e._net.forward = lambda *a, **k: calls.append(k.get("output_hidden_states")) or forward(*a, **k)
+    try:
+        for batch in (texts[:1], texts * 4):  # the one-message path and the length-sorted batches
+            calls.clear()
+            got = encode_for_classifier(e, batch, (3,), batch_size=4)
+            # One forward pass per batch of texts, each asked for its hidden states.
+            assert calls == [True] * (1 if len(batch) <= SMALL_BATCH else -(-len(batch) // 4))
+            assert got.shape == (len(batch), 2 * e.dim)
+            np.testing.assert_array_equal(got[:, : e.dim], e.encode(batch, batch_size=4))
+            np.testing.assert_allclose(np.linalg.norm(got[:, e.dim :], axis=1), 1.0, atol=1e-5)
+            assert (got[:, : e.dim] * got[:, e.dim :]).sum(axis=1).max() < 0.999  # another layer indeed
+    finally:
+        del e._net.forward
+    assert np.array_equal(encode_for_classifier(e, texts, ()), e.encode(texts))
+
+
+def test_fake_embedder_layer_columns_follow_its_embedding() -> None:
+    from core.embedding import FakeEmbedder, encode_for_classifier, supports_layers
+
+    e = FakeEmbedder(dim=32)
+    texts = ["my internet is down", "hello", ""]
+    got = encode_for_classifier(e, texts, (2, 3))
+    assert supports_layers(e) and got.shape == (3, 96)
+    np.testing.assert_array_equal(got[:, :32], e.encode(texts))
+    assert not np.allclose(got[:2, 32:64], got[:2, 64:])  # each layer its own stand-in
+    assert encode_for_classifier(e, [], (3,)).shape == (0, 64)

@@ -189,7 +189,7 @@ def test_parse_with_a_learned_detector_gives_nlu_fallback_the_confidence_this_me
     from bot.nlu.out_of_scope import OutOfScopeDetector
 
     text = "my internet is down"
-    probs, sim = nlu.model.predict(nlu.embedder.encode([text]), [text])
+    probs, sim = nlu.model.predict(nlu.classifier_input([text]), [text])
     p_oos = nlu.model.oos_prob(probs)
     assert p_oos is not None
     base = OutOfScopeDetector(min_confidence=0.05, weights=(-1.0, -4.0, 1.0), bias=0.5)
