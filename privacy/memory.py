@@ -65,7 +65,7 @@ def worker_memory(rt: Any) -> WorkerMemory:
     """Collect a started runtime's caches of customers' words (those it has) and subscribe them."""
     gate, watch = rt.extras.get("escalation_gate"), rt.extras.get("surge_watch")
     found: dict[str, Any] = {"nlu_parses": rt.nlu, "kb_queries": rt.kb,
-                             # the vectors the parser, knowledge base and escalation policy share (web/startup.py)
+                             # the vectors the knowledge base and the escalation policy share (web/startup.py)
                              "text_vectors": getattr(gate, "embedder", None),
                              "surge_samples": getattr(watch, "detector", None)}
     caches = {name: c for name, c in found.items() if all(hasattr(c, m) for m in ("forget", "holding", "clear"))}

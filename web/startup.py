@@ -96,10 +96,12 @@ def build_runtime(
         embedder = get_embedder(settings.embedding_model)
     from core.embedding_cache import CachedEmbedder
 
-    # One text -> vector cache for the parser, the knowledge base, the escalation policy and the
-    # dissatisfaction estimate: each encoded the same customer message again (three to four MiniLM
-    # passes per turn, half of the app's CPU under load with varied texts; README "Operations").
-    # Batches (training, indexing) pass through uncached; an erasure forgets its entries (memory.py).
+    # One text -> vector cache for the knowledge base, the escalation policy and the dissatisfaction
+    # estimate: each encoded the same customer message again (three to four MiniLM passes per turn
+    # with the parser's, half of the app's CPU under load with varied texts; README "Operations").
+    # The parser's input (the embedding with hidden-layer pools, encode_layers) goes to the model
+    # itself; it has its own parse cache. Batches (training, indexing) pass through uncached; an
+    # erasure forgets the entries (privacy/memory.py).
     if not isinstance(embedder, CachedEmbedder):
         embedder = CachedEmbedder(embedder)
     if nlu is None:

@@ -37,8 +37,9 @@ class ClassifierConfig:
     # examples (1 = the nearest only). On CLINC150 val + oos_val, mean top-5 separated out-of-scope
     # queries better than the nearest alone (AUROC 0.975 vs 0.964; bench/results/nlu-ablation-clinc150.json).
     sim_k: int = 5
-    # A second logistic regression on the sentence embedding alone, its log-probabilities averaged with
-    # the main model's (README "Defaults that generalise"; bench/results/nlu-val-research-layers.md).
+    # A second logistic regression on the dense block (the embedding, plus dense_layers), its
+    # log-probabilities averaged with the main model's (README "Defaults that generalise";
+    # bench/results/nlu-val-research-layers.md).
     dense_ensemble: bool = True
     # What that second model reads beside the embedding: the L2-normalised mean pools of these hidden
     # states of the same forward pass (0 = word pieces, 6 = MiniLM's last layer, whose pool is the

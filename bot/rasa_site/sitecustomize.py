@@ -65,7 +65,6 @@ def _install() -> None:
     jsonschema.validate = validate
 
 
-
 def _tune_tracker_connections() -> None:
     try:
         from sqlalchemy import event
@@ -87,7 +86,6 @@ def _tune_tracker_connections() -> None:
                 dbapi_conn.commit()  # psycopg2 opened a transaction for the SET; keep it outside Rasa's
         finally:
             cur.close()
-
 
 
 PARSE_KEY = "firstline_parse"
