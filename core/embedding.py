@@ -254,14 +254,20 @@ class FakeEmbedder:
 
 
 def encode_for_classifier(embedder: Embedder, texts: Sequence[str], layers: Sequence[int],
-                          batch_size: int = 64) -> np.ndarray:
+                          batch_size: int = 64, remember: Sequence[str] = ()) -> np.ndarray:
     """The embedding of each text, followed by the normalised mean pools of hidden `layers` (one encode).
 
     What the intent classifier reads; without layers it is encode() itself. Retrieval and everything
-    else keep calling encode(), so their vectors do not change.
+    else keep calling encode(), so their vectors do not change. `remember`: texts a caching embedder
+    (core.embedding_cache.CachedEmbedder) should encode in the same pass for later encode() calls.
     """
     if not layers:
         return embedder.encode(texts, batch_size=batch_size)
+    if remember:
+        from core.embedding_cache import CachedEmbedder
+
+        if isinstance(embedder, CachedEmbedder):
+            return embedder.encode_layers(texts, layers, batch_size=batch_size, remember=remember)
     return np.asarray(embedder.encode_layers(texts, layers, batch_size=batch_size))  # type: ignore[attr-defined]
 
 

@@ -7,7 +7,7 @@ import dataclasses
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -191,13 +191,13 @@ class NLUService(Forgetful):
         """Return the text the classifier reads for a message (see NLUSettings.normalise_text)."""
         return model_text(text, self.settings)
 
-    def classifier_input(self, texts: list[str], batch_size: int = 64) -> Any:
+    def classifier_input(self, texts: list[str], batch_size: int = 64, remember: Sequence[str] = ()) -> Any:
         """The trained classifier's input for model texts: the embedding (+ the hidden-layer pools it was
-        trained with), from one encode per text."""
+        trained with), from one encode per text. `remember`: see core.embedding.encode_for_classifier."""
         from core.embedding import encode_for_classifier
 
         layers = self.model.classifier.config.input_layers()  # () for a model saved before the layers
-        return encode_for_classifier(self.embedder, texts, layers, batch_size=batch_size)
+        return encode_for_classifier(self.embedder, texts, layers, batch_size=batch_size, remember=remember)
 
     def parse(self, text: str) -> dict[str, Any]:
         """Return Rasa's parse format plus out_of_scope, ambiguous, sentiment, flags and model (thread-safe)."""
@@ -235,7 +235,11 @@ class NLUService(Forgetful):
         prepared = [prepare(raw, self.settings.max_chars) for raw in raws]
         seen = [self.model_text(text) for text, flags in prepared if not flags["empty"]]
         probs = sim = None
-        if seen:
+        if len(seen) == 1 and len(raws) == 1:
+            # A live message: the knowledge base and the escalation policy will encode it as written
+            # next; the same forward pass gives them its vector (a shared CachedEmbedder keeps it).
+            probs, sim = self.model.predict(self.classifier_input(seen, remember=raws), seen)
+        elif seen:
             vecs = np.vstack([self.classifier_input(seen[i:i + batch_size]) for i in range(0, len(seen), batch_size)])
             probs, sim = self.model.predict(vecs, seen)
         out, row = [], 0

@@ -58,3 +58,37 @@ def test_cached_embedder_forgets_an_erased_customers_texts_and_nothing_else() ->
     assert inner.seen == ["my bill is wrong, ref 7f3a"]
     cached.clear()
     assert cached.holding(["my router is blinking"]) == 0 and not cached._lru
+
+
+class CountingLayers(Counting):
+    """Counts forward passes: encode_layers calls (each one pass) and the texts in them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passes: list[list[str]] = []
+
+    def encode_layers(self, texts: Sequence[str], layers: Sequence[int], batch_size: int = 64) -> np.ndarray:
+        self.passes.append(list(texts))
+        return FakeEmbedder.encode_layers(self, texts, layers, batch_size)
+
+
+def test_encode_layers_remembers_the_text_as_written_from_the_same_pass() -> None:
+    inner = CountingLayers()
+    cached = CachedEmbedder(inner)
+    out = cached.encode_layers(["my wifi keeps dropping"], (3,), remember=["My WiFi keeps dropping!!"])
+    # the classifier's rows only, from one pass that also carried the text as written
+    assert inner.passes == [["my wifi keeps dropping", "My WiFi keeps dropping!!"]]
+    np.testing.assert_array_equal(out, FakeEmbedder().encode_layers(["my wifi keeps dropping"], (3,)))
+    inner.seen.clear()
+    got = cached.encode(["My WiFi keeps dropping!!"])  # the knowledge base's and the policy's read: no pass
+    assert inner.seen == []
+    np.testing.assert_array_equal(got, FakeEmbedder().encode(["My WiFi keeps dropping!!"]))
+
+    # a text the classifier reads as it is written rides in its own row; a cached one adds nothing
+    cached.encode_layers(["hello"], (3,), remember=["hello"])
+    cached.encode_layers(["hi there"], (3,), remember=["My WiFi keeps dropping!!"])
+    assert inner.passes[1:] == [["hello"], ["hi there"]]
+    assert "hello" in cached._lru
+    np.testing.assert_array_equal(cached.encode_layers(["a b"], (3,)), FakeEmbedder().encode_layers(["a b"], (3,)))
+    # erasure reaches what was remembered this way too
+    assert cached.forget(["my wifi keeps dropping"]) == 1

@@ -188,3 +188,28 @@ def test_fake_embedder_layer_columns_follow_its_embedding() -> None:
     np.testing.assert_array_equal(got[:, :32], e.encode(texts))
     assert not np.allclose(got[:2, 32:64], got[:2, 64:])  # each layer its own stand-in
     assert encode_for_classifier(e, [], (3,)).shape == (0, 64)
+
+
+@pytest.mark.model
+def test_a_live_parse_gives_retrieval_the_vector_of_the_text_as_written_from_its_own_pass() -> None:
+    """One forward pass per new message: the classifier's lower-cased input and the text as written
+    (what the knowledge base and the escalation policy encode) go through the model together, and the
+    vector kept for the latter is encode()'s, to float rounding (the batch pads the shorter text)."""
+    from core.embedding import encode_for_classifier, get_embedder
+    from core.embedding_cache import CachedEmbedder
+
+    e = get_embedder("bundled", "float32")
+    cached = CachedEmbedder(e)
+    raw, model_text = "How do I RESTART my router??", "how do i restart my router"
+    calls = []
+    forward = e._net.forward
+    e._net.forward = lambda *a, **k: calls.append(1) or forward(*a, **k)
+    try:
+        got = encode_for_classifier(cached, [model_text], (3,), remember=[raw])
+        assert len(calls) == 1
+        kept = cached.encode([raw])
+        assert len(calls) == 1  # served from the cache
+    finally:
+        del e._net.forward
+    np.testing.assert_allclose(kept, e.encode([raw]), atol=2e-6)
+    np.testing.assert_allclose(got, encode_for_classifier(e, [model_text], (3,)), atol=2e-6)

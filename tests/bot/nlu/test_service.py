@@ -207,3 +207,18 @@ def test_parse_with_a_learned_detector_gives_nlu_fallback_the_confidence_this_me
             assert p["intent_ranking"][0] == p["intent"]
         else:
             assert (p["intent"]["name"], p["out_of_scope"]) == ("outage", False)
+
+
+def test_a_live_parse_leaves_the_text_as_written_in_the_shared_vector_cache(nlu: NLUService, data_dir: Path,
+                                                                             tmp_path: Path) -> None:
+    """The knowledge base and the escalation policy encode the message as written right after the
+    parse: the parse's one forward pass carries it, and the parse itself does not change."""
+    from core.embedding_cache import CachedEmbedder
+
+    shared = CachedEmbedder(FakeEmbedder())
+    svc = NLUService.load_or_train(data_dir, tmp_path / "models", embedder=shared, settings=NLUSettings())
+    raw = "My internet is DOWN!!"
+    assert svc.parse(raw) == nlu.parse(raw)
+    assert list(shared._lru) == [raw]
+    assert svc.parse_many(["Hello there", "my bill is wrong"]) == nlu.parse_many(["Hello there", "my bill is wrong"])
+    assert list(shared._lru) == [raw]  # batches (evaluation, replays) keep nothing
