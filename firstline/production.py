@@ -1,8 +1,9 @@
 """Production mode (`firstline run --production`): several app workers and Rasa servers on PostgreSQL + Redis.
 
-- The app runs as `uvicorn --workers N` (FIRSTLINE_RUN_APP_WORKERS, default 2): uvicorn's own
-  process manager shares one listening socket and replaces a worker that dies, so no further
-  dependency (gunicorn would do the same with one more package).
+- The app runs as N uvicorn workers (FIRSTLINE_RUN_APP_WORKERS, default 2) under uvicorn's own
+  process manager, which replaces a worker that dies, so no further dependency (gunicorn would do
+  the same with one more package). Each worker listens on its own SO_REUSEPORT socket, so the
+  kernel spreads connections evenly (firstline/app_workers.py says why).
 - Rasa runs as FIRSTLINE_RUN_RASA_SERVERS servers (default 2) on consecutive ports from
   FIRSTLINE_RASA_PORT, with the SQL tracker store in PostgreSQL and the lock store in Redis, so any
   server can carry any conversation and two messages of one conversation never race. The app sends
@@ -99,9 +100,9 @@ def production_services(settings: CoreSettings, run: RunSettings, model: Path, l
     env.update(FIRSTLINE_MODE="production", DATABASE_URL=settings.database_url, REDIS_URL=settings.redis_url,
                FIRSTLINE_SECRET_KEY=settings.secret_key,
                FIRSTLINE_RASA_URL=",".join(f"http://127.0.0.1:{p}" for p in ports))
-    app_cmd = [sys.executable, "-m", "uvicorn", "--factory", "web.main:create", "--host", settings.app_host,
-               "--port", str(settings.app_port), "--workers", str(run.app_workers), "--log-level", "warning",
-               "--ws-max-size", "65536"]
+    app_cmd = [sys.executable, "-m", "firstline.app_workers", "--factory", "web.main:create",
+               "--host", settings.app_host, "--port", str(settings.app_port), "--workers", str(run.app_workers),
+               "--log-level", "warning", "--ws-max-size", "65536"]
     base = f"http://{settings.app_host}:{settings.app_port}"
     services = [Service("app", app_cmd, env, f"{base}/health", logs, run_dir, start_timeout=300)]
     for i, port in enumerate(ports, start=1):
