@@ -20,6 +20,11 @@ COPY escalation escalation
 COPY knowledge_base knowledge_base
 COPY web web
 COPY firstline firstline
+# followup, outbound, channels and privacy were missing: the app imports all four at start-up
+COPY followup followup
+COPY outbound outbound
+COPY channels channels
+COPY privacy privacy
 COPY migrations migrations
 COPY alembic.ini alembic.ini
 COPY data data
@@ -28,4 +33,4 @@ RUN pip install -c requirements/app.lock -e . \
 USER firstline
 EXPOSE 8000
 # `docker compose` overrides this per service (init, app).
-CMD ["uvicorn", "--factory", "web.main:create", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
+CMD ["python", "-m", "firstline.app_workers", "--factory", "web.main:create", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]
