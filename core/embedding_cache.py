@@ -7,9 +7,11 @@ four messages twice, about a third of the app's CPU per turn under load (README 
 
 from __future__ import annotations
 
+import base64
+import logging
 import threading
 from collections import OrderedDict
-from collections.abc import MutableMapping, Sequence
+from collections.abc import Callable, MutableMapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -17,6 +19,8 @@ import numpy as np
 
 from core.embedding import Embedder
 from core.forgetting import Forgetful
+
+log = logging.getLogger(__name__)
 
 
 class CachedEmbedder(Forgetful):
@@ -28,6 +32,8 @@ class CachedEmbedder(Forgetful):
         self.max_batch = max_batch
         self._lru: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        # called with the vectors this process computed (share_across_workers); None: keep them here
+        self.on_new: Callable[[dict[str, np.ndarray]], None] | None = None
 
     def __getattr__(self, name: str) -> Any:  # name, dim and the rest come from the real embedder
         return getattr(self.inner, name)
@@ -45,6 +51,7 @@ class CachedEmbedder(Forgetful):
             with self._lock:
                 for t, v in zip(missing, vecs, strict=True):
                     found[t] = self._keep(t, v)
+            self._announce({t: found[t] for t in missing})
         return np.stack([found[t] for t in texts])
 
     def encode_layers(self, texts: Sequence[str], layers: Sequence[int], batch_size: int = 64, *,
@@ -65,9 +72,23 @@ class CachedEmbedder(Forgetful):
         dim = out.shape[1] // (1 + len(layers))  # the first dim columns are encode()'s vector
         row = {t: i for i, t in enumerate([*texts, *extra])}
         with self._lock:
-            for t in wanted:
-                self._keep(t, out[row[t], :dim])
+            kept = {t: self._keep(t, out[row[t], :dim]) for t in wanted}
+        self._announce(kept)
         return out[:len(texts)]
+
+    def adopt(self, vectors: dict[str, np.ndarray]) -> None:
+        """Keep vectors another worker computed (the same model: see share_across_workers)."""
+        with self._lock:
+            for t, v in vectors.items():
+                if t not in self._lru and v.shape == (self.inner.dim,):
+                    self._keep(t, v)
+
+    def _announce(self, vectors: dict[str, np.ndarray]) -> None:
+        if self.on_new is not None and vectors:
+            try:
+                self.on_new(vectors)
+            except Exception:  # sharing is an optimisation: never fail the encode
+                log.exception("sharing new text vectors failed")
 
     def _keep(self, text: str, vec: np.ndarray) -> np.ndarray:
         """Store one vector (callers hold the lock); return the stored, read-only copy."""
@@ -82,4 +103,38 @@ class CachedEmbedder(Forgetful):
         return self._lru, self._lock
 
 
-__all__ = ["CachedEmbedder"]
+def share_across_workers(bus: Any, cached: CachedEmbedder) -> None:
+    """Production mode: each worker tells the others the vectors it computed, over the event bus.
+
+    A customer's message is parsed (and its vector kept) by the worker that took the request, and
+    Rasa's action call for it lands on any worker: without this, half of those calls encoded the
+    message again (README "Operations"). The bus is Redis pub/sub, which stores nothing: erasure
+    still only has each worker's own cache to empty. The event is published before the message goes
+    to Rasa, so it is there before the action call in all but a race, which costs one encode."""
+    from core.events import Event, events
+
+    name = cached.name
+
+    def publish(vectors: dict[str, np.ndarray]) -> None:
+        data = {"model": name, "texts": list(vectors),
+                "vectors": [base64.b64encode(np.asarray(v, dtype=np.float32).tobytes()).decode() for v in vectors.values()]}
+        bus.publish(Event(events.TEXT_ENCODED, data))
+
+    def adopt(event: Any) -> None:
+        data = event.data
+        texts, vectors = data.get("texts"), data.get("vectors")
+        if data.get("model") != name or not isinstance(texts, list) or not isinstance(vectors, list):
+            return
+        try:
+            got = {t: np.frombuffer(base64.b64decode(v), dtype=np.float32)
+                   for t, v in zip(texts, vectors, strict=True) if isinstance(t, str) and isinstance(v, str)}
+        except (ValueError, TypeError):
+            log.warning("ignoring a malformed %s event", events.TEXT_ENCODED)
+            return
+        cached.adopt(got)
+
+    cached.on_new = publish
+    bus.on_every_worker(events.TEXT_ENCODED, adopt)
+
+
+__all__ = ["CachedEmbedder", "share_across_workers"]

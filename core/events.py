@@ -61,6 +61,9 @@ class events:  # noqa: N801 - a namespace of constants, read as events.MESSAGE_C
     # resume, so widget and console poll in between (core/redis_bus.py)
     LIVE_DEGRADED = "live.degraded"
     LIVE_RESTORED = "live.restored"
+    # production mode: a sentence vector one worker computed, for the other workers' caches (Rasa's
+    # action call may land on another worker than the customer's message); never streamed to a client
+    TEXT_ENCODED = "text.encoded"
     # issue 14 (console, admin): audited changes
     CANNED_REPLY_CHANGED = "canned_reply.changed"
     STAFF_CHANGED = "staff.changed"

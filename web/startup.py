@@ -119,6 +119,10 @@ def build_runtime(
                                  max_in_flight=settings.rasa_max_in_flight, patience=settings.rasa_patience_seconds)
     # across workers through Redis in production mode; one channel per database, so two desks can share a Redis
     bus = make_bus(settings.redis_url, channel_key=settings.database_url)
+    if settings.redis_url:  # several workers: each tells the others the sentence vectors it computed
+        from core.embedding_cache import share_across_workers
+
+        share_across_workers(bus, embedder)
     rt = Runtime(settings=settings, db=db, bus=bus, nlu=nlu, dialogue=dialogue, kb=kb, embedder=embedder)
     if kb is not None and hasattr(kb, "sync_article"):
         keep_index_current(bus, kb)

@@ -92,3 +92,57 @@ def test_encode_layers_remembers_the_text_as_written_from_the_same_pass() -> Non
     np.testing.assert_array_equal(cached.encode_layers(["a b"], (3,)), FakeEmbedder().encode_layers(["a b"], (3,)))
     # erasure reaches what was remembered this way too
     assert cached.forget(["my wifi keeps dropping"]) == 1
+
+
+def test_workers_share_the_vectors_they_compute_over_redis(redis_url: str) -> None:
+    """Production mode: worker A parses a customer's message, Rasa's action call for it lands on
+    worker B, and B finds the message's vector without a forward pass of its own."""
+    import time
+
+    from core.embedding_cache import share_across_workers
+    from tests.core.test_redis_bus import _pair
+
+    bus_a, bus_b = _pair(redis_url)
+    inner_a, inner_b = CountingLayers(), CountingLayers()
+    a, b = CachedEmbedder(inner_a), CachedEmbedder(inner_b)
+    share_across_workers(bus_a, a)
+    share_across_workers(bus_b, b)
+    other_model = CachedEmbedder(FakeEmbedder(dim=32))  # another model's vectors are not adopted
+    share_across_workers(bus_b, other_model)
+    try:
+        a.encode_layers(["my wifi keeps dropping"], (3,), remember=["My WiFi keeps dropping!!"])
+        a.encode(["a second text"])
+        deadline = time.monotonic() + 5
+        while len(b._lru) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        got = b.encode(["My WiFi keeps dropping!!", "a second text"])
+        assert inner_b.seen == [] and inner_b.passes == []  # no forward pass on B
+        np.testing.assert_array_equal(got, FakeEmbedder().encode(["My WiFi keeps dropping!!", "a second text"]))
+        assert not other_model._lru
+        # B's own new vector goes back to A; a text A already holds is not replaced
+        b.encode(["from b"])
+        deadline = time.monotonic() + 5
+        while "from b" not in a._lru and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert "from b" in a._lru
+        # erasure still empties each worker's own cache (the bus stores nothing)
+        assert a.forget(["my wifi keeps dropping"]) == 1 and b.forget(["my wifi keeps dropping"]) == 1
+    finally:
+        bus_a.close()
+        bus_b.close()
+
+
+def test_a_malformed_shared_vector_event_is_ignored() -> None:
+    from core.embedding_cache import share_across_workers
+    from core.events import Event, EventBus, events
+
+    bus = EventBus()
+    cached = CachedEmbedder(FakeEmbedder())
+    share_across_workers(bus, cached)
+    name = cached.name
+    for data in ({"model": name, "texts": ["x"], "vectors": ["%%%not base64"]},
+                 {"model": name, "texts": ["x"], "vectors": ["AAAA"]},  # one float, not a 256-d vector
+                 {"model": name, "texts": "x", "vectors": []},
+                 {"model": name, "texts": ["x", "y"], "vectors": ["AAAA"]}):
+        bus.publish(Event(events.TEXT_ENCODED, data))
+    assert not cached._lru
