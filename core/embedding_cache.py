@@ -116,8 +116,8 @@ def share_across_workers(bus: Any, cached: CachedEmbedder) -> None:
     name = cached.name
 
     def publish(vectors: dict[str, np.ndarray]) -> None:
-        data = {"model": name, "texts": list(vectors),
-                "vectors": [base64.b64encode(np.asarray(v, dtype=np.float32).tobytes()).decode() for v in vectors.values()]}
+        packed = [base64.b64encode(np.asarray(v, dtype=np.float32).tobytes()).decode() for v in vectors.values()]
+        data = {"model": name, "texts": list(vectors), "vectors": packed}
         bus.publish(Event(events.TEXT_ENCODED, data))
 
     def adopt(event: Any) -> None:

@@ -22,8 +22,9 @@ from firstline.launch import free_port
 
 
 def _serve(port: int, workers: int) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "firstline.app_workers", "--factory", "tests.firstline.pid_app:create",
-                             "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+    return subprocess.Popen([sys.executable, "-m", "firstline.app_workers",
+                             "--factory", "tests.firstline.pid_app:create", "--host", "127.0.0.1",
+                             "--port", str(port), "--workers", str(workers)],
                             cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
 
