@@ -261,13 +261,14 @@ def encode_for_classifier(embedder: Embedder, texts: Sequence[str], layers: Sequ
     else keep calling encode(), so their vectors do not change. `remember`: texts a caching embedder
     (core.embedding_cache.CachedEmbedder) should encode in the same pass for later encode() calls.
     """
+    from core.embedding_cache import CachedEmbedder
+
+    if remember and isinstance(embedder, CachedEmbedder):
+        if not layers:  # one batch; the cache keeps every text of it
+            return embedder.encode([*texts, *remember], batch_size=batch_size)[:len(texts)]
+        return embedder.encode_layers(texts, layers, batch_size=batch_size, remember=remember)
     if not layers:
         return embedder.encode(texts, batch_size=batch_size)
-    if remember:
-        from core.embedding_cache import CachedEmbedder
-
-        if isinstance(embedder, CachedEmbedder):
-            return embedder.encode_layers(texts, layers, batch_size=batch_size, remember=remember)
     return np.asarray(embedder.encode_layers(texts, layers, batch_size=batch_size))  # type: ignore[attr-defined]
 
 

@@ -14,8 +14,10 @@ class Counting(FakeEmbedder):
     def __init__(self) -> None:
         super().__init__()
         self.seen: list[str] = []
+        self.calls = 0
 
     def encode(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        self.calls += 1
         self.seen.extend(texts)
         return super().encode(texts, batch_size)
 
@@ -146,3 +148,19 @@ def test_a_malformed_shared_vector_event_is_ignored() -> None:
                  {"model": name, "texts": ["x", "y"], "vectors": ["AAAA"]}):
         bus.publish(Event(events.TEXT_ENCODED, data))
     assert not cached._lru
+
+
+def test_without_layer_pools_the_classifier_text_and_the_text_as_written_share_one_batch() -> None:
+    from core.embedding import encode_for_classifier
+
+    inner = Counting()
+    cached = CachedEmbedder(inner)
+    got = encode_for_classifier(cached, ["my wifi keeps dropping"], (), remember=["My WiFi keeps dropping!!"])
+    np.testing.assert_array_equal(got, FakeEmbedder().encode(["my wifi keeps dropping"]))
+    assert inner.seen == ["my wifi keeps dropping", "My WiFi keeps dropping!!"] and inner.calls == 1
+    cached.encode(["My WiFi keeps dropping!!"])
+    assert inner.calls == 1
+    # a plain embedder is asked for the classifier's text only
+    plain = Counting()
+    encode_for_classifier(plain, ["hello"], (), remember=["Hello!"])
+    assert plain.seen == ["hello"]
