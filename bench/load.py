@@ -223,12 +223,37 @@ def cpu_seconds(root_pid: int) -> float:
     return total
 
 
+SERVICES = ("postgres", "redis-server")
+
+
+def services_cpu_seconds(names: tuple[str, ...] = SERVICES) -> float:
+    """CPU time of this machine's processes whose name starts with one of names: by default its
+    PostgreSQL and Redis servers (whole servers; production mode's share of a turn lives there,
+    outside the product's process tree)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                head, rest = f.read().rsplit(")", 1)
+        except OSError:
+            continue
+        if head.split("(", 1)[-1].startswith(names):
+            fields = rest.split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
 async def scenario(base: str, chats: int, duration: float, think: float, root_pid: int, seed: int,
                    fixed_texts: bool = False) -> dict[str, Any]:
     stats = Stats()
     rng = random.Random(seed)
     limits = httpx.Limits(max_connections=chats + 10, max_keepalive_connections=chats + 10)
     cpu0, t0 = cpu_seconds(root_pid), time.monotonic()
+    own0 = time.process_time()  # the load generator shares the machine: its CPU is reported too
+    services0 = services_cpu_seconds()
     deadline = t0 + duration
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
         # customers arrive spread over one think time (or at once, back to back)
@@ -236,6 +261,8 @@ async def scenario(base: str, chats: int, duration: float, think: float, root_pi
                                         rng.uniform(0, think) if think else 0.0, fixed_texts) for _ in range(chats)))
     elapsed = time.monotonic() - t0
     cpu = cpu_seconds(root_pid) - cpu0
+    own = time.process_time() - own0
+    services = services_cpu_seconds() - services0
     turns = len(stats.latencies)
     checked = await verify(base, stats.chats)
     return {
@@ -246,6 +273,8 @@ async def scenario(base: str, chats: int, duration: float, think: float, root_pi
         "errors": stats.errors, "answered": stats.answered, "handoffs": stats.handoffs,
         "dialogue_unavailable_handoffs": stats.dialogue_down,
         "product_cpu_ms_per_turn": round(1000 * cpu / turns, 1) if turns else None,
+        "load_generator_cpu_ms_per_turn": round(1000 * own / turns, 1) if turns else None,
+        "postgres_redis_cpu_ms_per_turn": round(1000 * services / turns, 1) if turns else None,
         "verified": checked,
     }
 
