@@ -200,26 +200,31 @@ async def verify(base: str, chats: list[Chat]) -> dict[str, Any]:
             "failed_requests_stored_once": stored_unconfirmed, "unanswered_examples": sorted(set(examples))[:10]}
 
 
-def cpu_seconds(root_pid: int) -> float:
-    """CPU time (user + system) of root_pid and all its descendants still alive."""
+def processes() -> dict[int, tuple[str, int, float]]:
+    """Every live process: pid -> (name, parent pid, CPU seconds, user + system), read from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
-    parents: dict[int, int] = {}
-    times: dict[int, float] = {}
+    out: dict[int, tuple[str, int, float]] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+                head, rest = f.read().rsplit(")", 1)
         except OSError:
             continue
-        parents[int(entry)] = int(fields[1])
-        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+        fields = rest.split()
+        out[int(entry)] = (head.split("(", 1)[-1], int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """CPU time (user + system) of root_pid and all its descendants still alive."""
+    procs = processes()
     total, todo = 0.0, [root_pid]
     while todo:
         pid = todo.pop()
-        total += times.get(pid, 0.0)
-        todo.extend(p for p, pp in parents.items() if pp == pid)
+        total += procs[pid][2] if pid in procs else 0.0
+        todo.extend(p for p, (_, pp, _) in procs.items() if pp == pid)
     return total
 
 
@@ -230,20 +235,7 @@ def services_cpu_seconds(names: tuple[str, ...] = SERVICES) -> float:
     """CPU time of this machine's processes whose name starts with one of names: by default its
     PostgreSQL and Redis servers (whole servers; production mode's share of a turn lives there,
     outside the product's process tree)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                head, rest = f.read().rsplit(")", 1)
-        except OSError:
-            continue
-        if head.split("(", 1)[-1].startswith(names):
-            fields = rest.split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return sum(cpu for name, _, cpu in processes().values() if name.startswith(names))
 
 
 async def scenario(base: str, chats: int, duration: float, think: float, root_pid: int, seed: int,
