@@ -76,6 +76,10 @@ class CachedEmbedder(Forgetful):
         self._announce(kept)
         return out[:len(texts)]
 
+    def has(self, text: str) -> bool:
+        """True when this text's vector is kept (a hint: another thread may change it at once)."""
+        return text in self._lru
+
     def adopt(self, vectors: dict[str, np.ndarray]) -> None:
         """Keep vectors another worker computed (the same model: see share_across_workers)."""
         with self._lock:
@@ -126,12 +130,16 @@ def share_across_workers(bus: Any, cached: CachedEmbedder) -> None:
         if data.get("model") != name or not isinstance(texts, list) or not isinstance(vectors, list):
             return
         try:
-            got = {t: np.frombuffer(base64.b64decode(v), dtype=np.float32)
-                   for t, v in zip(texts, vectors, strict=True) if isinstance(t, str) and isinstance(v, str)}
+            pairs = list(zip(texts, vectors, strict=True))
+            # The publishing worker hears its own event first, with every vector already kept: decode
+            # only what this worker lacks.
+            got = {t: np.frombuffer(base64.b64decode(v), dtype=np.float32) for t, v in pairs
+                   if isinstance(t, str) and isinstance(v, str) and not cached.has(t)}
         except (ValueError, TypeError):
             log.warning("ignoring a malformed %s event", events.TEXT_ENCODED)
             return
-        cached.adopt(got)
+        if got:
+            cached.adopt(got)
 
     cached.on_new = publish
     bus.on_every_worker(events.TEXT_ENCODED, adopt)
