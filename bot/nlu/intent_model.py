@@ -67,7 +67,7 @@ class Heldout:
 
 def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], config: ClassifierConfig,
                        *, val: Heldout | None = None, keep_in_scope: float = 0.97, oos_objective: str = "scorer",
-                       holdout_share: float = 0.15) -> IntentModel:
+                       holdout_share: float = 0.15, keep_assurance: float = 0.9) -> IntentModel:
     """Train on all examples; fit temperature and out-of-scope thresholds on val (or held-out folds of train)."""
     labels = sorted(set(intents))
     index = {name: i for i, name in enumerate(labels)}
@@ -98,7 +98,7 @@ def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], c
     correct = top == held_y
     model.detector = fit_detector(conf, sim, correct, is_oos, top == oos_k, keep_in_scope=keep_in_scope,
                                   objective=oos_objective, oos_prob=probs[:, oos_k] if oos_k >= 0 else None,
-                                  seed=config.seed)
+                                  seed=config.seed, assurance=keep_assurance)
     raw = softmax(logits[known])
     model.metrics.update(
         heldout_n=int(len(held_y)),
@@ -111,6 +111,7 @@ def train_intent_model(vecs: np.ndarray, texts: list[str], intents: list[str], c
         min_confidence=round(model.detector.min_confidence, 4),
         min_similarity=round(model.detector.min_similarity, 4),
         detector=model.detector.method,
+        keep_assurance=keep_assurance,
     )
     if model.detector.weights:
         model.metrics.update(oos_scorer_weights=[round(w, 4) for w in model.detector.weights],

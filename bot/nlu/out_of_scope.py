@@ -80,7 +80,7 @@ class OutOfScopeDetector:
 
 def fit_scorer(confidence: np.ndarray, similarity: np.ndarray, oos_prob: np.ndarray | None, correct: np.ndarray,
                is_oos: np.ndarray, predicted_oos: np.ndarray, *, keep_in_scope: float, floor: float = 0.05,
-               seed: int = 13) -> OutOfScopeDetector:
+               seed: int = 13, assurance: float = 0.0) -> OutOfScopeDetector:
     """Fit the learned scorer on validation data and choose its threshold there.
 
     A balanced logistic regression on standardised [logit(confidence), similarity(, logit(p_oos))]
@@ -114,7 +114,9 @@ def fit_scorer(confidence: np.ndarray, similarity: np.ndarray, oos_prob: np.ndar
     # Split-conformal: the out-of-fold scores of correct answers are exchangeable with a new in-scope
     # message's, so the threshold at their ceil((n + 1) * keep)-th smallest keeps at least `keep` of
     # them out of sample (np.quantile's in-sample quantile fell short by up to 1/n).
-    threshold = conformal_upper(oof[keep], keep_in_scope) if keep.any() else float(oof.max())
+    # With assurance > 0 the rank is lowered so that the promise holds for this fit with that
+    # probability, not only on average over fits (conformal_upper).
+    threshold = conformal_upper(oof[keep], keep_in_scope, assurance) if keep.any() else float(oof.max())
     w = lr.coef_[0] / scale  # the standardisation folded in: parse-time scoring is one dot product
     bias = float(lr.intercept_[0] - (lr.coef_[0] * mean / scale).sum())
     return OutOfScopeDetector(min_confidence=floor, min_similarity=-1.0, method="validation-oos-scorer",
@@ -124,7 +126,7 @@ def fit_scorer(confidence: np.ndarray, similarity: np.ndarray, oos_prob: np.ndar
 def fit_detector(confidence: np.ndarray, similarity: np.ndarray, correct: np.ndarray, is_oos: np.ndarray,
                  predicted_oos: np.ndarray, *, keep_in_scope: float = 0.97, floor: float = 0.05,
                  cap: float = 0.9, objective: str = "scorer", oos_prob: np.ndarray | None = None,
-                 seed: int = 13) -> OutOfScopeDetector:
+                 seed: int = 13, assurance: float = 0.0) -> OutOfScopeDetector:
     """Choose the detector on validation data.
 
     objective "scorer" with at least MIN_OOS_FOR_SCORER out-of-scope validation examples: the learned
@@ -134,6 +136,10 @@ def fit_detector(confidence: np.ndarray, similarity: np.ndarray, correct: np.nda
     out-of-scope recall among the pairs that keep `keep_in_scope` of the correct in-scope answers;
     "balanced" maximises the mean of in-scope accuracy and out-of-scope recall. Without them: keep
     `keep_in_scope` of the correctly classified in-scope examples (1.0: no thresholds).
+
+    assurance (scorer and in-scope thresholds): 0 promises `keep_in_scope` on average over the
+    held-out draws a detector could have been fitted on (split-conformal); 0.9 promises it for this
+    very fit with probability 0.9 (training-conditional), at the price of a lower rank.
     """
     confidence, similarity = np.asarray(confidence, float), np.asarray(similarity, float)
     correct, is_oos, predicted_oos = (np.asarray(a, bool) for a in (correct, is_oos, predicted_oos))
@@ -142,7 +148,7 @@ def fit_detector(confidence: np.ndarray, similarity: np.ndarray, correct: np.nda
         return OutOfScopeDetector()
     if objective == "scorer" and keep_in_scope < 1.0 and is_oos.sum() >= MIN_OOS_FOR_SCORER and ok.sum() >= 20:
         return fit_scorer(confidence, similarity, oos_prob, correct, is_oos, predicted_oos,
-                          keep_in_scope=keep_in_scope, floor=floor, seed=seed)
+                          keep_in_scope=keep_in_scope, floor=floor, seed=seed, assurance=assurance)
     if is_oos.sum() >= 5 and (~is_oos).sum() >= 5:
         c_grid = np.unique(np.clip(np.quantile(confidence, np.linspace(0, 0.6, 61)), floor, cap))
         s_grid = np.unique(np.concatenate([[-1.0], np.quantile(similarity, np.linspace(0, 0.4, 41))]))
@@ -166,21 +172,52 @@ def fit_detector(confidence: np.ndarray, similarity: np.ndarray, correct: np.nda
             return best
     if keep_in_scope >= 1.0:  # asked to keep every in-scope answer: no thresholds at all
         return OutOfScopeDetector(0.0, -1.0, "off")
-    c, s = joint_lower_thresholds(confidence[ok], similarity[ok], keep_in_scope)
+    c, s = joint_lower_thresholds(confidence[ok], similarity[ok], keep_in_scope, assurance)
     return OutOfScopeDetector(float(min(max(c, 0.0), cap)), s, "validation-in-scope")
 
 
-def conformal_upper(scores: np.ndarray, keep: float) -> float:
+def conformal_upper(scores: np.ndarray, keep: float, assurance: float = 0.0) -> float:
     """The smallest threshold t with P(new score <= t) >= keep for a new score exchangeable with `scores`.
 
-    The ceil((n + 1) * keep)-th smallest score (split-conformal); +inf when n is too small to promise it.
+    assurance 0: the ceil((n + 1) * keep)-th smallest score (split-conformal: the promise holds on
+    average over calibration draws, and one fit falls short about half the time by up to ~1/sqrt(n)).
+    assurance g > 0: the smallest rank k whose threshold keeps at least `keep` with probability g
+    over the draw of the scores (training-conditional; the kept share of the k-th of n is
+    Beta(k, n + 1 - k)); where n is too small for any rank to assure it, the split-conformal rank.
+    +inf when n is too small even for that.
     """
     x = np.sort(np.asarray(scores, dtype=float))
-    k = int(np.ceil((len(x) + 1) * keep - 1e-9))
-    return float(x[k - 1]) if 1 <= k <= len(x) else float("inf")
+    n = len(x)
+    k = int(np.ceil((n + 1) * keep - 1e-9))
+    if assurance > 0:
+        assured = _assured_rank(n, 1.0 - keep, assurance, upper=True)
+        k = assured if assured <= n else k
+    return float(x[k - 1]) if 1 <= k <= n else float("inf")
 
 
-def joint_lower_thresholds(confidence: np.ndarray, similarity: np.ndarray, keep: float) -> tuple[float, float]:
+def _assured_rank(n: int, alpha: float, assurance: float, *, upper: bool) -> int:
+    """The rank whose order statistic of n exchangeable scores misses at most `alpha` of new ones with
+    probability `assurance` (0 when no rank does).
+
+    upper: a threshold at the k-th smallest score keeps new scores at or below it; their share is
+    Beta(k, n + 1 - k): the smallest k with P(share >= 1 - alpha) >= assurance.
+    Lower (not upper): firing below the k-th smallest misses Beta(k, n + 1 - k) of new ones: the
+    largest k with P(missed <= alpha) >= assurance.
+    """
+    from scipy.special import betainc
+
+    if n <= 0:
+        return 0
+    ks = np.arange(1, n + 1, dtype=float)
+    if upper:
+        ok = np.flatnonzero(1.0 - betainc(ks, n + 1 - ks, 1.0 - alpha) >= assurance)
+        return int(ks[ok[0]]) if len(ok) else n + 1
+    ok = np.flatnonzero(betainc(ks, n + 1 - ks, alpha) >= assurance)
+    return int(ks[ok[-1]]) if len(ok) else 0
+
+
+def joint_lower_thresholds(confidence: np.ndarray, similarity: np.ndarray, keep: float,
+                           assurance: float = 0.0) -> tuple[float, float]:
     """Lower thresholds on confidence and similarity that together keep `keep` of new in-scope answers.
 
     Each held-out correct answer's evidence is its rank under either signal, and it is as doubtful as
@@ -200,6 +237,8 @@ def joint_lower_thresholds(confidence: np.ndarray, similarity: np.ndarray, keep:
     if n == 0 or alpha <= 0:
         return 0.0, -1.0
     k = max(1, int(np.floor((n + 1) * alpha + 1e-9)))
+    if assurance > 0:  # where no rank can assure it (too few examples), the plain conformal rank stands
+        k = _assured_rank(n, alpha, assurance, upper=False) or k
     c_rank = np.argsort(np.argsort(c, kind="stable"), kind="stable")
     s_rank = np.argsort(np.argsort(s, kind="stable"), kind="stable")
     u = np.minimum(c_rank, s_rank)  # 0-based worse rank
