@@ -30,6 +30,8 @@ def test_detector_fitted_without_validation_keeps_the_promised_share_of_new_corr
         probs, sim = model.predict(new_x, [""] * len(new_y))
         correct = probs.argmax(axis=1) == new_y
         kept.append(1 - model.fires(probs, sim)[correct].mean())
-    # The old per-signal halves kept more than promised; an in-sample quantile could keep less.
-    assert 0.965 <= float(np.mean(kept)) <= 0.985
-    assert min(kept) >= 0.96
+    # The old per-signal halves kept more than promised; an in-sample quantile could keep less. The
+    # default assurance (0.9) puts each fit's thresholds a little lower, so the mean is above the promise
+    # (0.982-0.987 here against 0.976-0.984 with plain split-conformal), but not by the old halves' margin.
+    assert 0.97 <= float(np.mean(kept)) <= 0.99
+    assert min(kept) >= 0.965
