@@ -23,6 +23,16 @@ middleware and thread pool per turn for an answer the app already had. The app n
 in the message's metadata (`firstline_parse`); `_use_parse_from_app` makes Rasa's HTTP interpreter
 take it when it is well formed and is the parse of this very text, and removes it from the metadata
 (the tracker keeps the parse once, as Rasa's own parse data). Anything else still goes over HTTP.
+
+Rasa's SQL tracker store rebuilt each conversation's tracker from the database on every turn (every
+event read back, parsed and replayed) and counted the stored events again before each save: about a
+third of the Rasa process's time under load (py-spy, README "Operations"). `_keep_trackers` keeps the
+trackers it has handed out (an LRU of FIRSTLINE_RASA_TRACKER_CACHE, default 2000, per Rasa process;
+0 = off). A kept tracker is used again only if the newest event id stored for the conversation is
+still the one it was saved with and it holds exactly the events saved (a turn that failed before its
+save, another Rasa server that served the conversation meanwhile, or an erasure all make it read the
+database again); a save appends the kept tracker's new events without counting, in the same rows the
+original writes. Rasa's lock store already serialises a conversation's messages across servers.
 """
 
 from __future__ import annotations
@@ -117,11 +127,91 @@ def _patch_interpreter(module) -> None:  # type: ignore[no-untyped-def]
 
 def _use_parse_from_app() -> None:
     """Patch rasa.core.http_interpreter when Rasa imports it (importing it here would load Rasa early)."""
+    _on_import("rasa.core.http_interpreter", _patch_interpreter)
+
+
+def _patch_tracker_store(module) -> None:  # type: ignore[no-untyped-def]
+    import collections
+    import itertools
+    import os
+
+    import sqlalchemy as sa
+    from rasa.shared.core.events import SessionStarted
+
+    size = int(os.environ.get("FIRSTLINE_RASA_TRACKER_CACHE", "2000") or 0)
+    if size <= 0:
+        return
+    cls = module.SQLTrackerStore
+    original_retrieve, original_save = cls._retrieve, cls.save
+
+    def kept(store):  # type: ignore[no-untyped-def]
+        # sender id -> (tracker, events stored, newest stored event id), least recently used first
+        cache = store.__dict__.get("_firstline_trackers")
+        if cache is None:
+            cache = store.__dict__["_firstline_trackers"] = collections.OrderedDict()
+        return cache
+
+    def newest_id(store, session, sender_id):  # type: ignore[no-untyped-def]
+        event = store.SQLEvent
+        return session.execute(sa.select(sa.func.max(event.id)).where(event.sender_id == sender_id)).scalar()
+
+    def keep(cache, sender_id, tracker, stored, newest):  # type: ignore[no-untyped-def]
+        cache[sender_id] = (tracker, stored, newest)
+        cache.move_to_end(sender_id)
+        while len(cache) > size:
+            cache.popitem(last=False)
+
+    async def _retrieve(self, sender_id, fetch_events_from_all_sessions):  # type: ignore[no-untyped-def]
+        if fetch_events_from_all_sessions:
+            return await original_retrieve(self, sender_id, fetch_events_from_all_sessions)
+        cache = kept(self)
+        with self.session_scope() as session:
+            newest = newest_id(self, session, sender_id)
+        entry = cache.pop(sender_id, None)
+        if entry is not None and newest is not None and entry[2] == newest and len(entry[0].events) == entry[1]:
+            keep(cache, sender_id, *entry)
+            return entry[0]
+        tracker = await original_retrieve(self, sender_id, False)
+        if tracker is not None and newest is not None:
+            keep(cache, sender_id, tracker, len(tracker.events), newest)
+        return tracker
+
+    async def save(self, tracker):  # type: ignore[no-untyped-def]
+        cache = kept(self)
+        entry = cache.pop(tracker.sender_id, None)
+        if entry is None or entry[0] is not tracker or entry[1] > len(tracker.events):
+            return await original_save(self, tracker)  # the next retrieve reads it back and keeps it
+        await self.stream_events(tracker)
+        new = list(itertools.islice(tracker.events, entry[1], len(tracker.events)))
+        with self.session_scope() as session:
+            rows = []
+            for event in new:  # the rows SQLTrackerStore.save writes
+                data = event.as_dict()
+                rows.append(self.SQLEvent(
+                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                    intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+                    action_name=data.get("name"), data=json.dumps(data)))
+            session.add_all(rows)
+            session.flush()
+            newest = max([row.id for row in rows], default=entry[2])
+            session.commit()
+        if not any(isinstance(event, SessionStarted) for event in new):
+            # (a new session: the store reads back only its events, so the kept tracker would hold more)
+            keep(cache, tracker.sender_id, tracker, len(tracker.events), newest)
+
+    _retrieve.__doc__, save.__doc__ = original_retrieve.__doc__, original_save.__doc__
+    cls._retrieve, cls.save = _retrieve, save
+
+
+def _keep_trackers() -> None:
+    _on_import("rasa.core.tracker_store", _patch_tracker_store)
+
+
+def _on_import(target: str, patch) -> None:  # type: ignore[no-untyped-def]
+    """Run patch(module) right after `target` is first imported."""
     import importlib.abc
     import importlib.util
     import sys
-
-    target = "rasa.core.http_interpreter"
 
     class _Finder(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path, target_module=None):  # type: ignore[no-untyped-def]
@@ -136,7 +226,7 @@ def _use_parse_from_app() -> None:
 
             def patched_exec(module):  # type: ignore[no-untyped-def]
                 exec_module(module)
-                _patch_interpreter(module)
+                patch(module)
 
             loader.exec_module = patched_exec  # type: ignore[method-assign]
             return spec
@@ -147,3 +237,4 @@ def _use_parse_from_app() -> None:
 _install()
 _tune_tracker_connections()
 _use_parse_from_app()
+_keep_trackers()

@@ -96,3 +96,72 @@ def test_rasa_site_postgres_tracker_commits_asynchronously(tmp_path: Path) -> No
             print(json.dumps({{"synchronous_commit": c.exec_driver_sql("SHOW synchronous_commit").scalar()}}))
     """, tmp_path)
     assert out == {"synchronous_commit": "off"}
+
+
+def test_rasa_site_tracker_store_keeps_trackers_and_reads_back_whenever_the_database_moved(tmp_path: Path) -> None:
+    out = run_in_rasa("""
+        import asyncio, json
+        import sqlalchemy as sa
+        from rasa.core.tracker_store import SQLTrackerStore
+        from rasa.shared.core.domain import Domain
+        from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+        from rasa.shared.core.trackers import DialogueStateTracker
+
+        domain = Domain.from_dict({"intents": ["greet"], "responses": {"utter_greet": [{"text": "hi"}]}})
+
+        def store():
+            return SQLTrackerStore(domain=domain, dialect="sqlite", db="tracker.db")
+
+        def events_of(t):
+            return [e.as_dict()["event"] + ":" + str(e.as_dict().get("name") or e.as_dict().get("text")) for e in t.events]
+
+        async def main():
+            a, b = store(), store()  # two Rasa servers on one database
+            reads = []
+            sa.event.listen(a.engine, "before_cursor_execute",
+                            lambda c, cur, stmt, *rest: reads.append(stmt) if "events.data" in stmt else None)
+            t = DialogueStateTracker.from_events("c1", [ActionExecuted("action_session_start", timestamp=1.0),
+                                                         SessionStarted(timestamp=2.0),
+                                                         ActionExecuted("action_listen", timestamp=3.0)], domain.slots)
+            await a.save(t)  # new: written as Rasa writes it, not kept (it starts a session)
+            first = await a.retrieve("c1")
+            reads_first = len(reads)
+            first.update(UserUttered("hello", {"name": "greet", "confidence": 1.0}))
+            first.update(ActionExecuted("utter_greet"))
+            await a.save(first)
+            again = await a.retrieve("c1")
+            out = {"kept": again is first, "reads_on_hit": len(reads) - reads_first,
+                   "other_server_sees": events_of(await b.retrieve("c1")), "kept_events": events_of(again)}
+            # another server answers a turn: this one reads the conversation back
+            other = await b.retrieve("c1")
+            other.update(UserUttered("again", {"name": "greet", "confidence": 1.0}))
+            await b.save(other)
+            moved = await a.retrieve("c1")
+            out["after_other_server"] = {"kept": moved is first, "events": events_of(moved)}
+            # a turn that failed before its save: its events never reach the next turn
+            moved.update(UserUttered("lost", {"name": "greet", "confidence": 1.0}))
+            out["after_failed_turn"] = events_of(await a.retrieve("c1"))
+            # an erasure deletes the rows: nothing is served from memory
+            with a.engine.begin() as c:
+                c.execute(sa.text("DELETE FROM events WHERE sender_id = 'c1'"))
+            out["after_erasure"] = await a.retrieve("c1")
+            return out
+
+        print(json.dumps(asyncio.run(main())))
+    """, tmp_path)
+    saved = ["session_started:None", "action:action_listen", "user:hello", "action:utter_greet"]
+    assert out["kept"] is True and out["reads_on_hit"] == 0  # a kept tracker: no events read back
+    assert out["kept_events"] == out["other_server_sees"] == saved  # the same rows Rasa's own save writes
+    assert out["after_other_server"] == {"kept": False, "events": saved + ["user:again"]}
+    assert out["after_failed_turn"] == saved + ["user:again"]
+    assert out["after_erasure"] is None
+
+
+def test_rasa_site_tracker_cache_can_be_switched_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIRSTLINE_RASA_TRACKER_CACHE", "0")
+    out = run_in_rasa("""
+        import json
+        from rasa.core.tracker_store import SQLTrackerStore
+        print(json.dumps({"module": SQLTrackerStore.save.__module__}))
+    """, tmp_path)
+    assert out == {"module": "rasa.core.tracker_store"}
