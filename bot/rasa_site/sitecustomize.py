@@ -27,7 +27,7 @@ take it when it is well formed and is the parse of this very text, and removes i
 Rasa's SQL tracker store rebuilt each conversation's tracker from the database on every turn (every
 event read back, parsed and replayed) and counted the stored events again before each save: about a
 third of the Rasa process's time under load (py-spy, README "Operations"). `_keep_trackers` keeps the
-trackers it has handed out (an LRU of FIRSTLINE_RASA_TRACKER_CACHE, default 2000, per Rasa process;
+trackers it has handed out (an LRU of FIRSTLINE_RASA_TRACKER_CACHE, default 1000, per Rasa process;
 0 = off). A kept tracker is used again only if the newest event id stored for the conversation is
 still the one it was saved with and it holds exactly the events saved (a turn that failed before its
 save, another Rasa server that served the conversation meanwhile, or an erasure all make it read the
@@ -138,7 +138,7 @@ def _patch_tracker_store(module) -> None:  # type: ignore[no-untyped-def]
     import sqlalchemy as sa
     from rasa.shared.core.events import SessionStarted
 
-    size = int(os.environ.get("FIRSTLINE_RASA_TRACKER_CACHE", "2000") or 0)
+    size = int(os.environ.get("FIRSTLINE_RASA_TRACKER_CACHE", "1000") or 0)
     if size <= 0:
         return
     cls = module.SQLTrackerStore

@@ -165,3 +165,26 @@ def test_rasa_site_tracker_cache_can_be_switched_off(tmp_path: Path, monkeypatch
         print(json.dumps({"module": SQLTrackerStore.save.__module__}))
     """, tmp_path)
     assert out == {"module": "rasa.core.tracker_store"}
+
+
+def test_rasa_site_tracker_cache_keeps_the_most_recently_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FIRSTLINE_RASA_TRACKER_CACHE", "2")
+    out = run_in_rasa("""
+        import asyncio, json
+        from rasa.core.tracker_store import SQLTrackerStore
+        from rasa.shared.core.domain import Domain
+        from rasa.shared.core.events import ActionExecuted
+        from rasa.shared.core.trackers import DialogueStateTracker
+
+        domain = Domain.from_dict({"intents": ["greet"]})
+
+        async def main():
+            s = SQLTrackerStore(domain=domain, dialect="sqlite", db="tracker.db")
+            for c in ("c1", "c2", "c3"):
+                await s.save(DialogueStateTracker.from_events(c, [ActionExecuted("action_listen")], domain.slots))
+            first = {c: await s.retrieve(c) for c in ("c1", "c2", "c3")}  # c1 is evicted by c3
+            return {c: (await s.retrieve(c)) is first[c] for c in ("c3", "c2", "c1")}
+
+        print(json.dumps(asyncio.run(main())))
+    """, tmp_path)
+    assert out == {"c3": True, "c2": True, "c1": False}
