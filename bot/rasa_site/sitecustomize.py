@@ -31,8 +31,9 @@ trackers it has handed out (an LRU of FIRSTLINE_RASA_TRACKER_CACHE, default 1000
 0 = off). A kept tracker is used again only if the newest event id stored for the conversation is
 still the one it was saved with and it holds exactly the events saved (a turn that failed before its
 save, another Rasa server that served the conversation meanwhile, or an erasure all make it read the
-database again); a save appends the kept tracker's new events without counting, in the same rows the
-original writes. Rasa's lock store already serialises a conversation's messages across servers.
+database again); a save checks the same number again and appends the kept tracker's new events
+without counting, in the same rows the original writes (if the number moved, it saves as Rasa does
+and keeps nothing). Rasa's lock store already serialises a conversation's messages across servers.
 """
 
 from __future__ import annotations
@@ -134,21 +135,28 @@ def _patch_tracker_store(module) -> None:  # type: ignore[no-untyped-def]
     import collections
     import itertools
     import os
+    import sys
 
     import sqlalchemy as sa
     from rasa.shared.core.events import SessionStarted
 
-    size = int(os.environ.get("FIRSTLINE_RASA_TRACKER_CACHE", "1000") or 0)
+    try:
+        size = int(os.environ.get("FIRSTLINE_RASA_TRACKER_CACHE", "1000") or 0)
+    except ValueError:
+        print("FIRSTLINE_RASA_TRACKER_CACHE is not a whole number: keeping 1000 trackers", file=sys.stderr)
+        size = 1000
     if size <= 0:
         return
     cls = module.SQLTrackerStore
     original_retrieve, original_save = cls._retrieve, cls.save
 
     def kept(store):  # type: ignore[no-untyped-def]
-        # sender id -> (tracker, events stored, newest stored event id), least recently used first
+        # sender id -> (tracker, events stored, newest stored event id), least recently used first;
+        # emptied when Rasa loads another model (kept trackers hold the old domain's slots)
         cache = store.__dict__.get("_firstline_trackers")
-        if cache is None:
+        if cache is None or store.__dict__.get("_firstline_domain") is not store.domain:
             cache = store.__dict__["_firstline_trackers"] = collections.OrderedDict()
+            store.__dict__["_firstline_domain"] = store.domain
         return cache
 
     def newest_id(store, session, sender_id):  # type: ignore[no-untyped-def]
@@ -181,23 +189,33 @@ def _patch_tracker_store(module) -> None:  # type: ignore[no-untyped-def]
         entry = cache.pop(tracker.sender_id, None)
         if entry is None or entry[0] is not tracker or entry[1] > len(tracker.events):
             return await original_save(self, tracker)  # the next retrieve reads it back and keeps it
-        await self.stream_events(tracker)
         new = list(itertools.islice(tracker.events, entry[1], len(tracker.events)))
         with self.session_scope() as session:
-            rows = []
-            for event in new:  # the rows SQLTrackerStore.save writes
-                data = event.as_dict()
-                rows.append(self.SQLEvent(
-                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                    intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
-                    action_name=data.get("name"), data=json.dumps(data)))
-            session.add_all(rows)
-            session.flush()
-            newest = max([row.id for row in rows], default=entry[2])
-            session.commit()
+            # Rows written or erased since this tracker was read (another server, an erasure in the
+            # middle of the turn): write as Rasa does, from a fresh count, and keep nothing.
+            moved = newest_id(self, session, tracker.sender_id) != entry[2]
+            if not moved:
+                await self.stream_events(tracker)
+                newest = write(self, session, tracker, new, entry[2])
+        if moved:
+            return await original_save(self, tracker)
         if not any(isinstance(event, SessionStarted) for event in new):
             # (a new session: the store reads back only its events, so the kept tracker would hold more)
             keep(cache, tracker.sender_id, tracker, len(tracker.events), newest)
+
+    def write(self, session, tracker, new, newest):  # type: ignore[no-untyped-def]
+        rows = []
+        for event in new:  # the rows SQLTrackerStore.save writes
+            data = event.as_dict()
+            rows.append(self.SQLEvent(
+                sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
+                intent_name=data.get("parse_data", {}).get("intent", {}).get("name"),
+                action_name=data.get("name"), data=json.dumps(data)))
+        session.add_all(rows)
+        session.flush()
+        newest = max([row.id for row in rows], default=newest)
+        session.commit()
+        return newest
 
     _retrieve.__doc__, save.__doc__ = original_retrieve.__doc__, original_save.__doc__
     cls._retrieve, cls.save = _retrieve, save

@@ -188,3 +188,50 @@ def test_rasa_site_tracker_cache_keeps_the_most_recently_used(tmp_path: Path, mo
         print(json.dumps(asyncio.run(main())))
     """, tmp_path)
     assert out == {"c3": True, "c2": True, "c1": False}
+
+
+def test_rasa_site_tracker_cache_save_sees_rows_moved_during_the_turn_and_new_sessions(tmp_path: Path) -> None:
+    out = run_in_rasa("""
+        import asyncio, json
+        from rasa.core.tracker_store import SQLTrackerStore
+        from rasa.shared.core.domain import Domain
+        from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered
+        from rasa.shared.core.trackers import DialogueStateTracker
+
+        domain = Domain.from_dict({"intents": ["greet"]})
+
+        def names(t):
+            return [e.as_dict().get("name") or e.as_dict().get("text") or e.as_dict()["event"] for e in t.events]
+
+        async def main():
+            a, b = (SQLTrackerStore(domain=domain, dialect="sqlite", db="tracker.db") for _ in range(2))
+            await a.save(DialogueStateTracker.from_events("c1", [ActionExecuted("action_listen")], domain.slots))
+            mine = await a.retrieve("c1")  # kept from here on
+            # another server writes while this turn is in flight; this turn then saves
+            theirs = await b.retrieve("c1")
+            theirs.update(UserUttered("theirs", {"name": "greet", "confidence": 1.0}))
+            await b.save(theirs)
+            mine.update(UserUttered("mine", {"name": "greet", "confidence": 1.0}))
+            await a.save(mine)
+            after = await a.retrieve("c1")
+            out = {"kept_after_moved_save": after is mine, "served": names(after),
+                   "stored": names(await b.retrieve("c1"))}
+            # a kept tracker that starts a new session is read back next time (only the new session's events)
+            again = await a.retrieve("c1")
+            again.update(SessionStarted())
+            again.update(ActionExecuted("action_listen"))
+            await a.save(again)
+            fresh = await a.retrieve("c1")
+            out["kept_after_new_session"] = fresh is again
+            out["new_session"] = names(fresh)
+            return out
+
+        print(json.dumps(asyncio.run(main())))
+    """, tmp_path)
+    # The turn that saved after another server wrote is saved as Rasa saves it (from a fresh count of
+    # rows, which here drops "mine": the race Rasa's lock store exists to prevent), and not kept: what is
+    # served next is what the database holds, not the kept tracker's "mine".
+    assert out["kept_after_moved_save"] is False
+    assert out["served"] == out["stored"] == ["action_listen", "theirs"]
+    assert out["kept_after_new_session"] is False
+    assert out["new_session"] == ["session_started", "action_listen"]
