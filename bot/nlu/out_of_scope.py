@@ -207,7 +207,7 @@ def _assured_rank(n: int, alpha: float, assurance: float, *, upper: bool) -> int
     from scipy.special import betainc
 
     if n <= 0:
-        return 0
+        return n + 1 if upper else 0
     ks = np.arange(1, n + 1, dtype=float)
     if upper:
         ok = np.flatnonzero(1.0 - betainc(ks, n + 1 - ks, 1.0 - alpha) >= assurance)
@@ -230,15 +230,20 @@ def joint_lower_thresholds(confidence: np.ndarray, similarity: np.ndarray, keep:
     c, s = np.asarray(confidence, dtype=float), np.asarray(similarity, dtype=float)
     n = len(c)
     alpha = 1.0 - keep
-    # Fires for a new answer with probability <= (k - 1) / (n + 1) <= alpha: k = floor((n + 1) * alpha).
+    # Fires for a new answer with probability about k / (n + 1) <= alpha, k = floor((n + 1) * alpha): the
+    # missed share of one signal below its k-th smallest is Beta(k, n + 1 - k); the pair's region is
+    # bounded by two order statistics, and simulated it misses between Beta(k) and Beta(k + 1).
     # With fewer than 1 / alpha - 1 examples no threshold can promise `keep`: the thresholds then sit
     # at the lowest evidence any held-out correct answer had (k = 1), which keeps n / (n + 1) of new
     # ones, so a tiny tenant still sends a message unlike all of its examples to the fallback.
     if n == 0 or alpha <= 0:
         return 0.0, -1.0
     k = max(1, int(np.floor((n + 1) * alpha + 1e-9)))
-    if assurance > 0:  # where no rank can assure it (too few examples), the plain conformal rank stands
-        k = _assured_rank(n, alpha, assurance, upper=False) or k
+    if assurance > 0:
+        # Assured as if the pair missed Beta(k + 1, n - k): one rank below the one-signal rank. Where no
+        # rank can assure it (too few examples), the plain conformal rank stands.
+        assured = _assured_rank(n, alpha, assurance, upper=False)
+        k = assured - 1 if assured >= 2 else k
     c_rank = np.argsort(np.argsort(c, kind="stable"), kind="stable")
     s_rank = np.argsort(np.argsort(s, kind="stable"), kind="stable")
     u = np.minimum(c_rank, s_rank)  # 0-based worse rank

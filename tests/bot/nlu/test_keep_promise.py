@@ -35,3 +35,18 @@ def test_detector_fitted_without_validation_keeps_the_promised_share_of_new_corr
     # (0.982-0.987 here against 0.976-0.984 with plain split-conformal), but not by the old halves' margin.
     assert 0.97 <= float(np.mean(kept)) <= 0.99
     assert min(kept) >= 0.965
+
+
+def test_trained_model_uses_the_assurance_it_is_given() -> None:
+    config = ClassifierConfig(c=1.0, char_weight=0.0, word_weight=0.0)
+    rng = np.random.default_rng(0)
+    centroids = rng.normal(size=(10, 32))
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    x, y = _clusters(rng, centroids, 150)
+    intents = [f"intent{k}" for k in y]
+    plain = train_intent_model(x, [""] * len(y), intents, config, keep_in_scope=0.97, keep_assurance=0.0)
+    assured = train_intent_model(x, [""] * len(y), intents, config, keep_in_scope=0.97)  # the default, 0.9
+    assert assured.metrics["keep_assurance"] == 0.9
+    # a lower rank: both thresholds sit lower, so the assured detector fires on less
+    assert assured.detector.min_confidence < plain.detector.min_confidence
+    assert assured.detector.min_similarity < plain.detector.min_similarity
