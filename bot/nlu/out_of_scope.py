@@ -241,9 +241,10 @@ def joint_lower_thresholds(confidence: np.ndarray, similarity: np.ndarray, keep:
     k = max(1, int(np.floor((n + 1) * alpha + 1e-9)))
     if assurance > 0:
         # Assured as if the pair missed Beta(k + 1, n - k): one rank below the one-signal rank. Where no
-        # rank can assure it (too few examples), the plain conformal rank stands.
+        # rank can assure it (too few examples), the plain conformal rank stands; where only the lowest
+        # can, it is the lowest (nothing fires below the weakest held-out evidence).
         assured = _assured_rank(n, alpha, assurance, upper=False)
-        k = assured - 1 if assured >= 2 else k
+        k = max(1, assured - 1) if assured >= 1 else k
     c_rank = np.argsort(np.argsort(c, kind="stable"), kind="stable")
     s_rank = np.argsort(np.argsort(s, kind="stable"), kind="stable")
     u = np.minimum(c_rank, s_rank)  # 0-based worse rank

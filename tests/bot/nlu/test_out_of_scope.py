@@ -248,6 +248,8 @@ def test_assured_ranks_are_the_order_statistics_the_beta_law_gives() -> None:
     assert _assured_rank(1400, 0.005, 0.9, upper=False) == 4
     assert _assured_rank(1400, 0.005, 0.9, upper=True) == 1397
     assert _assured_rank(200, 0.005, 0.9, upper=False) == 0  # no rank can assure it
+    assert _assured_rank(650, 0.005, 0.9, upper=False) == 1  # only the lowest can
+
     assert _assured_rank(459, 0.005, 0.9, upper=True) == 460  # none (n + 1) ...
     assert _assured_rank(460, 0.005, 0.9, upper=True) == 460  # ... until 460: the very highest
 
@@ -264,3 +266,15 @@ def test_assured_pair_of_thresholds_holds_for_independent_signals_too() -> None:
                          keep_in_scope=0.97, assurance=0.9)
         held.append(1 - d.fires(fresh_c, fresh_s).mean() >= 0.97)
     assert np.mean(held) >= 0.92  # 0.9 promised; 0.94 on these seeds, where one rank higher gave 0.90
+
+
+def test_assured_pair_never_fires_on_more_than_the_plain_rank() -> None:
+    from bot.nlu.out_of_scope import joint_lower_thresholds
+
+    for n in (300, 650, 1400, 4000):
+        conf, sim = _in_scope_evidence(np.random.default_rng(n), n)
+        plain, assured = (joint_lower_thresholds(conf, sim, 0.995, a) for a in (0.0, 0.9))
+        if n < 460:  # too few to assure anything: the plain rank
+            assert assured == plain
+        else:  # 650: only the lowest can assure it (rank 1 against the plain 3); 1,400: 3 against 7
+            assert assured[0] < plain[0] and assured[1] < plain[1]
