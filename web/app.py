@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -40,6 +41,8 @@ def create_app(
 
         from web.startup import build_runtime
 
+        # Served, not merely built: the interval is the process's, so tests that only build an app keep theirs.
+        sys.setswitchinterval(web_settings.gil_switch_ms / 1000)
         factory = runtime_factory or build_runtime
         rt = await anyio.to_thread.run_sync(factory, settings)
         install_runtime(app, rt)
