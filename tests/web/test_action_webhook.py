@@ -87,3 +87,42 @@ def test_webhook_rejects_bad_token_and_bad_body(app_client: TestClient) -> None:
     r = app_client.post(f"/webhook?token={internal_token('test-secret')}", content=b"[1,2]",
                         headers={"Content-Type": "application/json"})
     assert r.status_code == 400
+
+
+def test_action_calls_in_one_thread_share_one_loop_which_closes_with_the_thread() -> None:
+    import asyncio
+    import gc
+    import threading
+
+    from rasa_sdk.interfaces import ActionNotFoundException
+
+    from web.routes.rasa_bridge import run_action
+
+    class Executor:
+        def __init__(self) -> None:
+            self.loops: list[asyncio.AbstractEventLoop] = []
+
+        async def run(self, call: dict) -> str:
+            self.loops.append(asyncio.get_running_loop())
+            if call.get("next_action") == "missing":
+                raise ActionNotFoundException("missing")
+            return call["next_action"]
+
+    ex = Executor()
+    seen: list[object] = []
+
+    def worker() -> None:
+        seen.append(run_action(ex, {"next_action": "a"}))
+        try:
+            run_action(ex, {"next_action": "missing"})
+        except ActionNotFoundException:
+            seen.append("refused")
+        seen.append(run_action(ex, {"next_action": "b"}))  # a failed call leaves the loop usable
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen == ["a", "refused", "b"]
+    assert len(ex.loops) == 3 and len({id(loop) for loop in ex.loops}) == 1
+    gc.collect()
+    assert ex.loops[0].is_closed()  # the thread ended: its loop does not leak

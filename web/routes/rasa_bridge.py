@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import hmac
+import threading
+import weakref
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, status
@@ -40,6 +43,23 @@ async def parse(request: Request) -> dict[str, Any]:
     return result
 
 
+_threads = threading.local()
+
+
+def run_action(executor: Any, call: dict[str, Any]) -> Any:
+    """Run rasa-sdk's (async) executor for one action call on this thread's own event loop.
+
+    Each worker thread keeps one loop for its life: asyncio.run would build and tear down a loop
+    (selector, self-pipe, executor shutdown) for every call, 3 % of the app's interpreter time under
+    200 customers. Each call still runs in a copy of the caller's context, as asyncio.run's would.
+    """
+    runner = getattr(_threads, "runner", None)
+    if runner is None:
+        runner = _threads.runner = asyncio.Runner()
+        weakref.finalize(runner, runner.get_loop().close)  # closed when the thread (and its runner) ends
+    return runner.run(executor.run(call), context=contextvars.copy_context())
+
+
 class ActionError(BaseModel):
     """rasa-sdk's error answer ({error, action_name}); the app's own checks answer {detail}."""
 
@@ -68,7 +88,7 @@ async def webhook(request: Request) -> JSONResponse:
     executor: ActionExecutor = request.app.state.action_executor
     try:
         # Actions are sync and touch the database and models; keep them off the event loop.
-        result = await asyncio.to_thread(lambda: asyncio.run(executor.run(call)))
+        result = await asyncio.to_thread(run_action, executor, call)
     except ActionExecutionRejection as e:
         return JSONResponse({"error": e.message, "action_name": e.action_name}, status_code=400)
     except ActionNotFoundException as e:
