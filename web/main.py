@@ -6,4 +6,4 @@ from web.app import create_app
 
 
 def create() -> FastAPI:
-    return create_app()
+    return create_app(freeze_heap=True)

@@ -235,3 +235,23 @@ def test_rasa_site_tracker_cache_save_sees_rows_moved_during_the_turn_and_new_se
     assert out["served"] == out["stored"] == ["action_listen", "theirs"]
     assert out["kept_after_new_session"] is False
     assert out["new_session"] == ["session_started", "action_listen"]
+
+
+def test_rasa_site_freezes_the_loaded_heap_once_the_agent_is_up(tmp_path: Path) -> None:
+    out = run_in_rasa("""
+        import asyncio, gc, json
+        import rasa.core.run as run
+
+        async def load_agent(**kwargs):
+            gc.get_freeze_count()
+            return "the agent"
+
+        run.agent.load_agent = load_agent  # the real one needs a trained model; what follows is Rasa's own code
+        app = type("App", (), {"ctx": type("Ctx", (), {})()})()
+        before = gc.get_freeze_count()
+        got = asyncio.run(run.load_agent_on_start("models", None, None, app, None))
+        print(json.dumps({"agent": got, "kept": app.ctx.agent, "before": before, "after": gc.get_freeze_count()}))
+    """, tmp_path)
+    assert out["agent"] == out["kept"] == "the agent"
+    assert out["before"] == 0
+    assert out["after"] > 100_000  # Rasa's modules and what they loaded: out of the collector's walk

@@ -1,4 +1,4 @@
-"""The served app's interpreter switch interval (issue 12: a turn's waits must not queue 5 ms each)."""
+"""What only the served app does (issue 12): a short interpreter switch interval, a frozen start-up heap."""
 
 from __future__ import annotations
 
@@ -46,3 +46,28 @@ def test_the_interval_comes_from_the_environment_and_nonsense_is_refused(monkeyp
         monkeypatch.setenv("FIRSTLINE_WEB_GIL_SWITCH_MS", bad)
         with pytest.raises(ValidationError, match="gil_switch_ms"):
             WebSettings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_the_served_app_freezes_its_start_up_heap_and_a_test_app_does_not(
+        sqlite_db: Database, settings: CoreSettings) -> None:
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    try:
+        with serve(sqlite_db, settings, WebSettings(_env_file=None)):  # type: ignore[call-arg]
+            assert gc.get_freeze_count() == 0
+        app = create_app(settings, runtime_factory=lambda st: fakes.runtime(st, sqlite_db),
+                         web_settings=WebSettings(_env_file=None), freeze_heap=True)  # type: ignore[call-arg]
+        with TestClient(app, base_url="http://testserver"):
+            assert gc.get_freeze_count() > 10_000  # what start-up loaded: no longer walked by full collections
+    finally:
+        gc.unfreeze()
+
+
+def test_the_uvicorn_entry_builds_the_app_with_a_frozen_heap(monkeypatch: pytest.MonkeyPatch) -> None:
+    import web.main
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(web.main, "create_app", lambda **kw: seen.update(kw) or "app")
+    assert web.main.create() == "app"
+    assert seen == {"freeze_heap": True}
