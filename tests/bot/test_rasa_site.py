@@ -113,7 +113,8 @@ def test_rasa_site_tracker_store_keeps_trackers_and_reads_back_whenever_the_data
             return SQLTrackerStore(domain=domain, dialect="sqlite", db="tracker.db")
 
         def events_of(t):
-            return [e.as_dict()["event"] + ":" + str(e.as_dict().get("name") or e.as_dict().get("text")) for e in t.events]
+            return [e.as_dict()["event"] + ":" + str(e.as_dict().get("name") or e.as_dict().get("text"))
+                    for e in t.events]
 
         async def main():
             a, b = store(), store()  # two Rasa servers on one database
