@@ -146,7 +146,7 @@ class Case(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(32), unique=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
-    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"), index=True)
     title: Mapped[str] = mapped_column(String(300))
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
     notes: Mapped[str] = mapped_column(Text, default="")
@@ -176,7 +176,7 @@ class Handoff(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     packet: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    accepted_at: Mapped[datetime | None] = mapped_column()
+    accepted_at: Mapped[datetime | None] = mapped_column(index=True)  # pace: acceptances in a window
     # Chats the customer was promised to wait behind (0 = a free seat): time to accept / this = pace.
     queued_behind: Mapped[int | None] = mapped_column(Integer)
 
