@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, cast, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -193,10 +193,17 @@ def find_case(session: Session, number: str) -> Case | None:
 
 
 def next_case_number(session: Session) -> str:
-    """Return the next free case number: one above the highest CS- number so far (at least CS-10001)."""
-    numbers = [int(n[3:]) for n in session.scalars(select(Case.number))
-               if n.upper().startswith("CS-") and n[3:].isdigit()]
-    return f"CS-{max([10000, *numbers]) + 1}"
+    """Return the next free case number: one above the highest CS- number so far (at least CS-10001).
+
+    The database finds the highest: reading every number into Python on each new case made opening
+    a case (every handoff) cost more with every case ever opened (README, Operations)."""
+    upper = func.upper(Case.number)
+    if session.get_bind().dialect.name == "postgresql":
+        numeric = upper.regexp_match("^CS-[0-9]{1,15}$")
+    else:  # SQLite: GLOB runs in C (REGEXP would call back into Python for every row)
+        numeric = upper.op("GLOB")("CS-[0-9]*") & ~upper.op("GLOB")("CS-*[^0-9]*") & (func.length(Case.number) <= 18)
+    highest = session.scalar(select(func.max(cast(func.substr(Case.number, 4), BigInteger))).where(numeric))
+    return f"CS-{max(10000, highest or 0) + 1}"
 
 
 def record_event(session: Session, name: str, conversation_id: str | None, data: dict[str, Any]) -> None:

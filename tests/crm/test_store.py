@@ -108,3 +108,9 @@ def test_next_case_number_follows_the_highest_number(db: Database) -> None:
         factories.case(s, c, "CS-10423")
         factories.case(s, c, "CS-4410")
         assert store.next_case_number(s) == "CS-10424"
+        factories.case(s, c, "cs-99999")  # lower case counts, as before
+        for odd in ("CS-12x", "CS-", "XY-500000", "CS-1234567890123456789012", "CS-99999a"):
+            factories.case(s, c, odd)  # not a CS- number: ignored, and no database error
+        assert store.next_case_number(s) == "CS-100000"
+        factories.case(s, c, "CS-100000")
+        assert store.next_case_number(s) == "CS-100001"  # numeric order, not the text's (CS-99999 > CS-100000)
