@@ -244,7 +244,6 @@ def test_rasa_site_freezes_the_loaded_heap_once_the_agent_is_up(tmp_path: Path) 
         import rasa.core.run as run
 
         async def load_agent(**kwargs):
-            gc.get_freeze_count()
             return "the agent"
 
         run.agent.load_agent = load_agent  # the real one needs a trained model; what follows is Rasa's own code

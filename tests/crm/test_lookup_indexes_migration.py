@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, text
 
 from core.db import Database
 from crm import migrate
 from crm.models import Base
+from tests.migrations import downgrade_to
 
 INDEXES = {("cases", "ix_cases_conversation_id", ("conversation_id",)),
            ("handoffs", "ix_handoffs_accepted_at", ("accepted_at",))}
@@ -26,7 +28,7 @@ def test_migration_0012_indexes_match_the_models(db: Database) -> None:
 
 def test_a_conversations_open_case_is_found_through_the_index(db: Database) -> None:
     if db.engine.dialect.name != "sqlite":
-        return  # PostgreSQL's planner picks by table size; the index's presence is checked above
+        pytest.skip("PostgreSQL's planner picks by table size; the index's presence is checked above")
     with db.engine.connect() as c:
         plan = " ".join(str(r[-1]) for r in c.execute(text(
             "EXPLAIN QUERY PLAN SELECT * FROM cases WHERE conversation_id = 'x' AND status = 'open'")))
@@ -34,15 +36,8 @@ def test_a_conversations_open_case_is_found_through_the_index(db: Database) -> N
 
 
 def test_migration_0012_downgrades_to_0011_and_up_again(db: Database) -> None:
-    from alembic.command import downgrade
-
-    from crm.schema import alembic_config
-
-    cfg = alembic_config(db.url)
     try:
-        with db.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            downgrade(cfg, "0011")
+        downgrade_to(db, "0011")
         assert not INDEXES & indexes(db)
     finally:
         migrate(db)

@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 
 from core.db import Database
 from crm import migrate
+from tests.migrations import downgrade_to
 
 TABLES = {"tenant_settings", "canned_replies", "conversation_reads", "assist_suggestions", "gap_dismissals"}
 
@@ -17,14 +18,8 @@ def test_migration_0010_creates_the_workspace_tables_and_agents_active(db: Datab
 
 
 def test_migration_0010_downgrades_to_0002(db: Database) -> None:
-    migrate_down = __import__("alembic.command", fromlist=["downgrade"]).downgrade
-    from crm.schema import alembic_config
-
-    cfg = alembic_config(db.url)
     try:
-        with db.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            migrate_down(cfg, "0002")
+        downgrade_to(db, "0002")
         insp = inspect(db.engine)
         assert not TABLES & set(insp.get_table_names())
         assert "active" not in {c["name"] for c in insp.get_columns("agents")}

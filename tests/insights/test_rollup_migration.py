@@ -6,6 +6,7 @@ from sqlalchemy import inspect
 
 from core.db import Database
 from crm import migrate
+from tests.migrations import downgrade_to
 
 TABLES = {"dashboard_hours", "dashboard_rollups", "dashboard_durations", "dashboard_unanswered",
           "dashboard_rollup_state", "dashboard_dirty_hours"}
@@ -23,15 +24,8 @@ def test_migration_0011_creates_the_rollup_tables(db: Database) -> None:
 
 
 def test_migration_0011_downgrades_to_0010_and_up_again(db: Database) -> None:
-    from alembic.command import downgrade
-
-    from crm.schema import alembic_config
-
-    cfg = alembic_config(db.url)
     try:
-        with db.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            downgrade(cfg, "0010")
+        downgrade_to(db, "0010")
         insp = inspect(db.engine)
         assert not TABLES & set(insp.get_table_names())
         assert "tenant_settings" in set(insp.get_table_names())  # 0010's own tables stay
